@@ -1,0 +1,130 @@
+//! `mvis bench issue`: a load tool that drives N concurrent HTTP clients against a running server,
+//! each issuing invoices back to back, and prints throughput and latency percentiles.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use rand::{Rng, SeedableRng};
+use rand::seq::IndexedRandom;
+
+use crate::domain::vin::Vin;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// 并发开具发票，统计每秒开票数和延迟分位数（只应指向本机 127.0.0.1 上的服务）
+    Issue {
+        /// 服务地址，例如 http://127.0.0.1:8080
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// 开票员的访问令牌
+        #[arg(long, env = "MVIS_TOKEN", hide_env_values = true)]
+        token: String,
+        /// 并发客户端数
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// 总开票数
+        #[arg(long, default_value_t = 20_000)]
+        requests: u64,
+    },
+}
+
+/// Characters allowed in a VIN (GB 16735: no I, O, Q).
+const VIN_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPRSTUVWXYZ";
+
+/// Makes a VIN with a valid check digit: WMI `LFV`, a random feature code and plant, model year
+/// `T` and the given serial, so that runs against the same database do not collide.
+pub fn synthetic_vin(rng: &mut impl Rng, serial: u64) -> Vin {
+    let mut text = String::from("LFV");
+    for _ in 0..5 {
+        text.push(*VIN_ALPHABET.choose(rng).expect("alphabet is not empty") as char);
+    }
+    text.push('0');
+    text.push('T');
+    text.push(*VIN_ALPHABET.choose(rng).expect("alphabet is not empty") as char);
+    text.push_str(&format!("{:06}", serial % 1_000_000));
+    Vin::with_computed_check_digit(&text).expect("synthetic VIN uses only VIN characters")
+}
+
+pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
+    let BenchCommand::Issue { url, token, clients, requests } = command;
+    if *clients == 0 || *requests == 0 {
+        bail!("--clients 和 --requests 必须大于 0");
+    }
+    let endpoint = format!("{}/api/v1/invoices", url.trim_end_matches('/'));
+    let next_request = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+
+    let mut workers = Vec::new();
+    for _ in 0..*clients {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let (endpoint, token, next_request, failures, total) = (endpoint.clone(), token.clone(), next_request.clone(), failures.clone(), *requests);
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut rng = rand::rngs::StdRng::from_os_rng();
+            loop {
+                let serial = next_request.fetch_add(1, Ordering::Relaxed);
+                if serial >= total {
+                    break;
+                }
+                let body = serde_json::json!({
+                    "buyer_name": "性能测试购买方",
+                    "buyer_id": "11010519491231002X",
+                    "vehicle_type": "轿车",
+                    "brand_model": "东风日产牌 轩逸",
+                    "origin": "襄阳市",
+                    "certificate_number": format!("BENCH{serial:010}"),
+                    "engine_number": format!("E{serial:09}"),
+                    "vin": synthetic_vin(&mut rng, serial).as_str(),
+                    "total_amount": format!("{}.00", 89_800 + serial % 50_000),
+                    "seating_capacity": 5,
+                });
+                let sent = Instant::now();
+                let response = client.post(&endpoint).bearer_auth(&token).json(&body).send().await;
+                match response {
+                    Ok(response) if response.status().as_u16() == 201 => latencies.push(sent.elapsed()),
+                    Ok(response) => {
+                        if failures.fetch_add(1, Ordering::Relaxed) < 5 {
+                            let status = response.status();
+                            eprintln!("请求失败：HTTP {status} {}", response.text().await.unwrap_or_default());
+                        }
+                    }
+                    Err(err) => {
+                        if failures.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("请求失败：{err}");
+                        }
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.context("bench worker panicked")?);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+
+    let succeeded = latencies.len();
+    let percentile = |p: f64| -> Duration {
+        if latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((p / 100.0) * (latencies.len() - 1) as f64).round() as usize;
+        latencies[index]
+    };
+    println!("clients: {clients}");
+    println!("issued: {succeeded}, failed: {}", failures.load(Ordering::Relaxed));
+    println!("elapsed: {:.2} s", elapsed.as_secs_f64());
+    println!("throughput: {:.0} invoices/s", succeeded as f64 / elapsed.as_secs_f64());
+    for p in [50.0, 90.0, 99.0, 99.9] {
+        println!("p{p}: {:.2} ms", percentile(p).as_secs_f64() * 1000.0);
+    }
+    println!("max: {:.2} ms", latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0);
+    Ok(())
+}

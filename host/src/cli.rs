@@ -1,0 +1,376 @@
+//! Command line: `mvis [--data-dir DIR] <command>`. Help text is Chinese for operators.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::clock::Clock;
+use crate::config::{Environment, Settings};
+use crate::domain::vat::SellerKind;
+use crate::issuing::{Actor, Issuing, IssuingError, NewDealer, NewStockRange, NewUser};
+use crate::store::users::Role;
+use crate::store::{Store, redact_url};
+
+#[derive(Parser)]
+#[command(name = "mvis", version, about = "机动车销售统一发票网络开具与管理系统（MVIS）")]
+pub struct Cli {
+    /// 数据目录：嵌入式 SQLite 数据库文件 mvis.sqlite 所在目录
+    #[arg(long, global = true, default_value = "data", env = "MVIS_DATA_DIR")]
+    data_dir: PathBuf,
+
+    /// 配置目录：包含 server.toml 和 vat-rates.toml
+    #[arg(long, global = true, default_value = "config", env = "MVIS_CONFIG_DIR")]
+    config_dir: PathBuf,
+
+    /// PostgreSQL 连接串（postgres://…）；设置后不再使用数据目录中的 SQLite 文件
+    #[arg(long, global = true, env = "MVIS_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 初始化数据库（建表）；加 --demo 写入湖北 17 个地市、演示销货单位、号码段和用户
+    Init {
+        /// 写入演示数据：武汉、襄阳、仙桃的演示销货单位及用户 clerk-wuhan-1、officer-wuhan、admin
+        #[arg(long)]
+        demo: bool,
+    },
+    /// 启动服务
+    Serve {
+        /// 监听地址，例如 127.0.0.1:8080
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// 固定时钟（RFC 3339，例如 2017-07-19T10:00:00+08:00），仅用于测试；生产环境拒绝此参数
+        #[arg(long, env = "MVIS_FIXED_CLOCK")]
+        fixed_clock: Option<String>,
+    },
+    /// 访问令牌
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// 台账（哈希链）
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// 销货单位管理
+    #[command(subcommand)]
+    Dealer(DealerCommand),
+    /// 发票号码段管理
+    #[command(subcommand)]
+    Stock(StockCommand),
+    /// 用户管理
+    #[command(subcommand)]
+    User(UserCommand),
+    /// 性能测试工具
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// 为用户生成新的访问令牌，只在标准输出打印令牌本身
+    Create {
+        /// 用户名
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// 校验台账哈希链，并核对发票、销货单位、号码段和用户的现存数据与台账一致
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum DealerCommand {
+    /// 登记销货单位
+    Add {
+        /// 销货单位编号（字母、数字、- 和 _）
+        #[arg(long)]
+        dealer_id: String,
+        /// 地市代码（GB/T 2260，例如 420100）
+        #[arg(long)]
+        prefecture: String,
+        /// 纳税人识别号（18 位统一社会信用代码或 15 位税号）
+        #[arg(long)]
+        taxpayer_id: String,
+        /// 名称
+        #[arg(long)]
+        name: String,
+        /// 纳税人类型：general（一般纳税人）或 small-scale（小规模纳税人）
+        #[arg(long, default_value = "general")]
+        seller_kind: String,
+        /// 电话
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// 地址
+        #[arg(long, default_value = "")]
+        address: String,
+        /// 开户银行
+        #[arg(long, default_value = "")]
+        bank: String,
+        /// 账号
+        #[arg(long, default_value = "")]
+        account: String,
+        /// 主管税务机关名称
+        #[arg(long, default_value = "")]
+        tax_authority_name: String,
+        /// 主管税务机关代码
+        #[arg(long, default_value = "")]
+        tax_authority_code: String,
+    },
+    /// 列出销货单位
+    List,
+}
+
+#[derive(Subcommand)]
+enum StockCommand {
+    /// 向销货单位分配号码段（同一发票代码的号码段不能重叠）
+    Allocate {
+        /// 销货单位编号
+        #[arg(long)]
+        dealer_id: String,
+        /// 发票代码（12 位）
+        #[arg(long)]
+        invoice_code: String,
+        /// 起始号码（8 位，保留前导零）
+        #[arg(long)]
+        start: String,
+        /// 终止号码（8 位，含）
+        #[arg(long)]
+        end: String,
+    },
+    /// 列出号码段及剩余份数
+    List {
+        /// 只列出该销货单位的号码段
+        #[arg(long)]
+        dealer_id: Option<String>,
+    },
+    /// 缴销号码段中未使用的号码
+    Return {
+        /// 号码段编号
+        range_id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 创建用户
+    Add {
+        /// 用户名
+        #[arg(long)]
+        username: String,
+        /// 姓名（开票人显示名）
+        #[arg(long)]
+        display_name: String,
+        /// 角色：dealer_clerk、officer 或 admin
+        #[arg(long)]
+        role: String,
+        /// 开票员所属销货单位
+        #[arg(long)]
+        dealer_id: Option<String>,
+        /// 税务人员所属地市代码；全省为 420000
+        #[arg(long)]
+        prefecture: Option<String>,
+    },
+    /// 列出用户
+    List,
+}
+
+/// Runs the command line and maps failures to an exit code with a message on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("MVIS_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_writer(std::io::stderr)
+        .init();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("错误：{err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The actor recorded in the ledger for changes made from the command line.
+fn cli_actor() -> Actor {
+    Actor {
+        username: "cli".to_string(),
+        display_name: "命令行".to_string(),
+        role: Role::Admin,
+        dealer_id: None,
+        prefecture_code: None,
+        created_at: String::new(),
+    }
+}
+
+async fn open_store(cli: &Cli) -> anyhow::Result<Store> {
+    match &cli.database_url {
+        Some(url) => Store::connect(url).await.with_context(|| format!("无法连接数据库 {}", redact_url(url))),
+        None => Store::open_sqlite_dir(&cli.data_dir).await.with_context(|| format!("无法打开数据目录 {}", cli.data_dir.display())),
+    }
+}
+
+fn load_settings(config_dir: &Path) -> anyhow::Result<Settings> {
+    Settings::load(config_dir).with_context(|| format!("配置目录 {} 有误", config_dir.display()))
+}
+
+/// Prints a use-case result: the JSON body on success, the Chinese message on rejection.
+fn report(result: Result<crate::store::writer::JobOutput, IssuingError>) -> anyhow::Result<serde_json::Value> {
+    match result {
+        Ok(output) => Ok(serde_json::from_str(&output.body)?),
+        Err(IssuingError::Rejected(rejection)) => bail!("{}（{}）", rejection.message, rejection.code),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).expect("JSON value serialises"));
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Bench(command) = &cli.command {
+        return crate::bench::run(command).await.map(|()| ExitCode::SUCCESS);
+    }
+
+    let settings = Arc::new(load_settings(&cli.config_dir)?);
+    let store = open_store(&cli).await?;
+
+    match &cli.command {
+        Command::Serve { listen, fixed_clock } => {
+            let clock = match fixed_clock {
+                None => Clock::System,
+                Some(_) if settings.environment == Environment::Production => {
+                    bail!("生产环境（server.toml 中 environment = \"production\"）禁止使用 --fixed-clock / MVIS_FIXED_CLOCK")
+                }
+                Some(text) => Clock::Fixed(
+                    chrono::DateTime::parse_from_rfc3339(text)
+                        .with_context(|| format!("--fixed-clock 的值 {text} 不是 RFC 3339 时间，例如 2017-07-19T10:00:00+08:00"))?
+                        .to_utc(),
+                ),
+            };
+            serve(store, settings, clock, listen).await?;
+        }
+        other => {
+            let issuing = Issuing::new(store.clone(), settings, Clock::System);
+            let code = run_admin(other, &issuing, &store).await?;
+            store.close().await;
+            return Ok(code);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_admin(command: &Command, issuing: &Issuing, store: &Store) -> anyhow::Result<ExitCode> {
+    let actor = cli_actor();
+    match command {
+        Command::Init { demo } => {
+            if *demo {
+                crate::demo::seed(issuing, &actor).await?;
+            }
+            eprintln!("数据库已就绪");
+        }
+        Command::Token(TokenCommand::Create { username }) => {
+            let created = report(issuing.create_token(&actor, username, None).await)?;
+            println!("{}", created["token"].as_str().context("token missing from response")?);
+        }
+        Command::Ledger(LedgerCommand::Verify) => {
+            let report = crate::store::verify::verify(store).await?;
+            eprintln!("已核对台账记录 {} 条、数据行 {} 行", report.entries_checked, report.rows_checked);
+            if report.is_intact() {
+                println!("台账完整：哈希链连续，现存数据与台账一致");
+            } else {
+                let first = &report.problems[0];
+                match first.seq {
+                    Some(seq) => println!("台账校验失败：第一个问题在第 {seq} 条记录（{}）：{}", first.entity_key, first.reason),
+                    None => println!("台账校验失败：{}：{}", first.entity_key, first.reason),
+                }
+                for problem in &report.problems[1..] {
+                    println!("  另有问题：{} {}：{}", problem.seq.map(|seq| format!("第 {seq} 条")).unwrap_or_default(), problem.entity_key, problem.reason);
+                }
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Dealer(DealerCommand::Add {
+            dealer_id, prefecture, taxpayer_id, name, seller_kind, phone, address, bank, account, tax_authority_name, tax_authority_code,
+        }) => {
+            let seller_kind = match seller_kind.as_str() {
+                "general" => SellerKind::General,
+                "small-scale" | "small_scale" => SellerKind::SmallScale,
+                other => bail!("--seller-kind 的值 {other} 无效，应为 general 或 small-scale"),
+            };
+            let dealer = NewDealer {
+                dealer_id: dealer_id.clone(),
+                prefecture_code: prefecture.clone(),
+                taxpayer_id: taxpayer_id.clone(),
+                name: name.clone(),
+                seller_kind,
+                phone: phone.clone(),
+                address: address.clone(),
+                bank: bank.clone(),
+                account: account.clone(),
+                tax_authority_name: tax_authority_name.clone(),
+                tax_authority_code: tax_authority_code.clone(),
+            };
+            print_json(&report(issuing.create_dealer(&actor, dealer, None).await)?);
+        }
+        Command::Dealer(DealerCommand::List) => {
+            print_json(&serde_json::to_value(crate::store::dealers::list(store.pool(), None).await?)?);
+        }
+        Command::Stock(StockCommand::Allocate { dealer_id, invoice_code, start, end }) => {
+            let range = NewStockRange { dealer_id: dealer_id.clone(), invoice_code: invoice_code.clone(), start_number: start.clone(), end_number: end.clone() };
+            print_json(&report(issuing.allocate_stock(&actor, range, None).await)?);
+        }
+        Command::Stock(StockCommand::List { dealer_id }) => {
+            let ranges = crate::store::stock::list(store.pool(), dealer_id.as_deref()).await?;
+            let views: Vec<_> = ranges.iter().map(crate::store::stock::StockRange::view).collect();
+            print_json(&serde_json::to_value(views)?);
+        }
+        Command::Stock(StockCommand::Return { range_id }) => {
+            print_json(&report(issuing.return_stock(&actor, *range_id, None).await)?);
+        }
+        Command::User(UserCommand::Add { username, display_name, role, dealer_id, prefecture }) => {
+            let role = Role::parse(role).with_context(|| format!("--role 的值 {role} 无效，应为 dealer_clerk、officer 或 admin"))?;
+            let user = NewUser { username: username.clone(), display_name: display_name.clone(), role, dealer_id: dealer_id.clone(), prefecture_code: prefecture.clone() };
+            print_json(&report(issuing.create_user(&actor, user, None).await)?);
+        }
+        Command::User(UserCommand::List) => {
+            print_json(&serde_json::to_value(crate::store::users::list(store.pool()).await?)?);
+        }
+        Command::Serve { .. } | Command::Bench(_) => unreachable!("handled in run"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(store: Store, settings: Arc<Settings>, clock: Clock, listen: &str) -> anyhow::Result<()> {
+    if let Clock::Fixed(instant) = clock {
+        tracing::warn!(%instant, "clock fixed for testing; every invoice gets this instant");
+    }
+    let backend = store.backend();
+    let issuing = Issuing::new(store, settings, clock);
+    let app = crate::web::router(crate::web::AppState::new(issuing));
+
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 {listen}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, ?backend, "mvis listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("mvis stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+}

@@ -1,0 +1,165 @@
+//! Use cases: issue, void and credit invoices, and the administration of dealers, stock and users.
+//! This is the one layer that orchestrates domain checks, policy and storage.
+
+mod admin;
+mod credit;
+mod issue;
+mod scope;
+mod void;
+
+pub use admin::{NewDealer, NewStockRange, NewUser};
+pub use scope::{Actor, can_see_invoice};
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::invoice::{Invoice, InvoiceDraft};
+use crate::domain::rejection::Rejection;
+use crate::store::idempotency::IdempotencyClaim;
+use crate::store::writer::{JobOutput, WriteError, Writer};
+use crate::store::{Store, StoreError, invoices};
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IssuingError {
+    #[error("rejected: {0}")]
+    Rejected(Rejection),
+    #[error("idempotency key reused with a different request")]
+    IdempotencyConflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("writer task stopped")]
+    Unavailable,
+}
+
+impl From<Rejection> for IssuingError {
+    fn from(rejection: Rejection) -> IssuingError {
+        IssuingError::Rejected(rejection)
+    }
+}
+
+impl From<WriteError> for IssuingError {
+    fn from(err: WriteError) -> IssuingError {
+        match err {
+            WriteError::Rejected(rejection) => IssuingError::Rejected(rejection),
+            WriteError::IdempotencyConflict => IssuingError::IdempotencyConflict,
+            WriteError::Store(err) => IssuingError::Store(err),
+            WriteError::WriterStopped => IssuingError::Unavailable,
+        }
+    }
+}
+
+/// The invoice service: everything the API and the CLI do goes through here.
+#[derive(Clone)]
+pub struct Issuing {
+    store: Store,
+    writer: Writer,
+    settings: Arc<Settings>,
+    clock: Clock,
+}
+
+/// An invoice as the API returns it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct InvoiceView {
+    #[serde(flatten)]
+    pub invoice: Invoice,
+    pub links: InvoiceLinks,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct InvoiceLinks {
+    #[serde(rename = "self")]
+    pub self_link: String,
+    pub void: String,
+    pub credit: String,
+}
+
+impl InvoiceView {
+    pub fn new(invoice: Invoice) -> InvoiceView {
+        let base = format!("/api/v1/invoices/{}/{}", invoice.invoice_code, invoice.invoice_number);
+        InvoiceView {
+            links: InvoiceLinks { void: format!("{base}/void"), credit: format!("{base}/credit"), self_link: base },
+            invoice,
+        }
+    }
+}
+
+impl Issuing {
+    pub fn new(store: Store, settings: Arc<Settings>, clock: Clock) -> Issuing {
+        let writer = Writer::spawn(store.clone(), clock);
+        Issuing { store, writer, settings, clock }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Issues a normal invoice from a clerk's draft. Checks run before a number is taken, so a
+    /// refused draft consumes no number.
+    pub async fn issue(&self, actor: &Actor, draft: InvoiceDraft, claim: Option<IdempotencyClaim>) -> Result<JobOutput, IssuingError> {
+        let job = issue::prepare(self, actor, draft).await?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    pub async fn void(&self, actor: &Actor, invoice_code: &str, invoice_number: &str, claim: Option<IdempotencyClaim>) -> Result<JobOutput, IssuingError> {
+        let job = void::prepare(self, actor, invoice_code, invoice_number)?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    pub async fn credit(
+        &self,
+        actor: &Actor,
+        invoice_code: &str,
+        invoice_number: &str,
+        reason: String,
+        claim: Option<IdempotencyClaim>,
+    ) -> Result<JobOutput, IssuingError> {
+        let job = credit::prepare(self, actor, invoice_code, invoice_number, reason)?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    pub async fn create_dealer(&self, actor: &Actor, dealer: NewDealer, claim: Option<IdempotencyClaim>) -> Result<JobOutput, IssuingError> {
+        let job = admin::prepare_dealer(actor, dealer)?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    pub async fn allocate_stock(&self, actor: &Actor, range: NewStockRange, claim: Option<IdempotencyClaim>) -> Result<JobOutput, IssuingError> {
+        let job = admin::prepare_stock(actor, range)?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    pub async fn return_stock(&self, actor: &Actor, range_id: i64, claim: Option<IdempotencyClaim>) -> Result<JobOutput, IssuingError> {
+        let job = admin::prepare_return(actor, range_id)?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    pub async fn create_user(&self, actor: &Actor, user: NewUser, claim: Option<IdempotencyClaim>) -> Result<JobOutput, IssuingError> {
+        let job = admin::prepare_user(actor, user)?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    /// Creates a bearer token for `username` and returns it; only its hash is stored.
+    pub async fn create_token(&self, actor: &Actor, username: &str, claim: Option<IdempotencyClaim>) -> Result<JobOutput, IssuingError> {
+        let job = admin::prepare_token(actor, username)?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    /// Finds an invoice the actor may see. Another dealer's invoice is reported as not found, so
+    /// a clerk cannot learn which numbers exist elsewhere.
+    pub async fn find_invoice(&self, actor: &Actor, invoice_code: &str, invoice_number: &str) -> Result<Invoice, IssuingError> {
+        let mut conn = self.store.pool().acquire().await.map_err(StoreError::from)?;
+        match invoices::get(&mut conn, invoice_code, invoice_number).await? {
+            Some(invoice) if can_see_invoice(actor, &invoice) => Ok(invoice),
+            _ => Err(Rejection::not_found(&format!("发票代码 {invoice_code}、号码 {invoice_number} 的发票")).into()),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! MVIS, the Motor Vehicle Invoice System: issuing and managing China's unified motor vehicle sales
+//! invoice (机动车销售统一发票) for a provincial tax bureau.
+//!
+//! Layers, each depending only on those below it: `web` (HTTP), `issuing` (use cases), `store`
+//! (SQLite or PostgreSQL through sqlx), `domain` (pure types and national-standard algorithms).
+
+pub mod bench;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod issuing;
+pub mod store;
+pub mod web;

@@ -1,0 +1,5 @@
+//! The `mvis` binary: server, administration and load tool in one.
+
+fn main() -> std::process::ExitCode {
+    mvis::cli::main()
+}

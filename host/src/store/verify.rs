@@ -1,0 +1,198 @@
+//! `ledger verify`: recompute the hash chain, then compare every live row with the newest ledger
+//! entry of its entity, so that a row edited, inserted or deleted behind the system's back shows.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use futures_util::TryStreamExt;
+use sqlx::Row;
+
+use super::ledger::{GENESIS_HASH, entry_from_row};
+use super::rows::{INVOICE_COLUMNS, invoice_from_row};
+use super::{Store, StoreError, dealers, invoices, stock, users};
+
+/// Where verification found a problem.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// The ledger entry involved, when there is one.
+    pub seq: Option<i64>,
+    pub entity_key: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct VerifyReport {
+    pub entries_checked: i64,
+    pub rows_checked: i64,
+    pub problems: Vec<Problem>,
+}
+
+impl VerifyReport {
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, seq: Option<i64>, entity_key: &str, reason: String) {
+        self.problems.push(Problem { seq, entity_key: entity_key.to_string(), reason });
+    }
+}
+
+/// Stops collecting after this many problems; the first one is what an operator needs.
+const MAX_PROBLEMS: usize = 100;
+
+pub async fn verify(store: &Store) -> Result<VerifyReport, StoreError> {
+    let mut report = VerifyReport::default();
+    let latest = check_chain(store, &mut report).await?;
+    check_invoices(store, &latest, &mut report).await?;
+    check_other_entities(store, &latest, &mut report).await?;
+    report.problems.truncate(MAX_PROBLEMS);
+    Ok(report)
+}
+
+/// The newest entry of each entity: its seq and payload.
+type Latest = BTreeMap<String, (i64, String)>;
+
+async fn check_chain(store: &Store, report: &mut VerifyReport) -> Result<Latest, StoreError> {
+    let mut latest = Latest::new();
+    let mut expected_seq = 1;
+    let mut previous_hash = GENESIS_HASH.to_string();
+
+    let mut rows = sqlx::query("SELECT seq, recorded_at, actor, action, entity_key, payload, prev_hash, hash FROM ledger ORDER BY seq")
+        .fetch(store.pool());
+    while let Some(row) = rows.try_next().await? {
+        let entry = entry_from_row(&row)?;
+        report.entries_checked += 1;
+        if entry.seq != expected_seq {
+            report.problem(Some(entry.seq), &entry.entity_key, format!("entry {} missing: sequence jumps to {}", expected_seq, entry.seq));
+        }
+        if entry.prev_hash != previous_hash {
+            report.problem(Some(entry.seq), &entry.entity_key, "prev_hash does not match the previous entry's hash".to_string());
+        }
+        if entry.computed_hash() != entry.hash {
+            report.problem(Some(entry.seq), &entry.entity_key, "hash does not match the entry's content".to_string());
+        }
+        expected_seq = entry.seq + 1;
+        previous_hash = entry.hash.clone();
+        latest.insert(entry.entity_key, (entry.seq, entry.payload));
+    }
+    drop(rows);
+
+    let head = sqlx::query("SELECT seq, hash FROM ledger_head WHERE id = 1").fetch_one(store.pool()).await?;
+    let head_seq: i64 = head.try_get("seq")?;
+    let head_hash: String = head.try_get("hash")?;
+    if head_seq != expected_seq - 1 || head_hash != previous_hash {
+        report.problem(Some(head_seq), "ledger_head", format!("head points at entry {head_seq} but the chain ends at {}", expected_seq - 1));
+    }
+    Ok(latest)
+}
+
+/// Merge-joins invoice rows (ordered by code and number) with the newest invoice entries; entity
+/// keys `invoice:<12-digit code>/<number>` sort in the same order.
+async fn check_invoices(store: &Store, latest: &Latest, report: &mut VerifyReport) -> Result<(), StoreError> {
+    let mut expected = latest.range("invoice:".to_string().."invoice;".to_string()).peekable();
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices ORDER BY invoice_code, invoice_number");
+    let mut rows = sqlx::query(&sql).fetch(store.pool());
+
+    while let Some(row) = rows.try_next().await? {
+        let invoice = invoice_from_row(&row)?;
+        report.rows_checked += 1;
+        let key = invoice.entity_key();
+
+        while let Some((ledger_key, (seq, _))) = expected.peek() {
+            if ledger_key.as_str().cmp(key.as_str()) != Ordering::Less {
+                break;
+            }
+            report.problem(Some(*seq), ledger_key, "ledger records this invoice but its row is missing".to_string());
+            expected.next();
+        }
+
+        match expected.peek() {
+            Some((ledger_key, (seq, payload))) if **ledger_key == key => {
+                let stored = serde_json::to_string(&invoice).expect("invoice serialises to JSON");
+                if &stored != payload {
+                    report.problem(Some(*seq), &key, format!("row differs from ledger entry {seq}: {}", first_difference(payload, &stored)));
+                }
+                expected.next();
+            }
+            _ => report.problem(None, &key, "row has no ledger entry".to_string()),
+        }
+    }
+
+    for (ledger_key, (seq, _)) in expected {
+        report.problem(Some(*seq), ledger_key, "ledger records this invoice but its row is missing".to_string());
+    }
+    Ok(())
+}
+
+async fn check_other_entities(store: &Store, latest: &Latest, report: &mut VerifyReport) -> Result<(), StoreError> {
+    let compare = |key: String, stored: String, report: &mut VerifyReport| match latest.get(&key) {
+        Some((_, payload)) if *payload == stored => {}
+        Some((seq, payload)) => {
+            report.problem(Some(*seq), &key, format!("row differs from ledger entry {seq}: {}", first_difference(payload, &stored)))
+        }
+        None => report.problem(None, &key, "row has no ledger entry".to_string()),
+    };
+
+    for dealer in dealers::list(store.pool(), None).await? {
+        report.rows_checked += 1;
+        compare(dealer.entity_key(), serde_json::to_string(&dealer).expect("dealer serialises"), report);
+    }
+    for user in users::list(store.pool()).await? {
+        report.rows_checked += 1;
+        compare(user.entity_key(), serde_json::to_string(&user).expect("user serialises"), report);
+    }
+    for range in stock::list(store.pool(), None).await? {
+        report.rows_checked += 1;
+        let key = range.entity_key();
+        let allocation = serde_json::to_string(&range.allocation()).expect("allocation serialises");
+        let first_payload = first_payload(store, &key).await?;
+        match first_payload {
+            Some((seq, payload)) if payload != allocation => report.problem(
+                Some(seq),
+                &key,
+                format!("range differs from its allocation entry {seq}: {}", first_difference(&payload, &allocation)),
+            ),
+            Some(_) => {}
+            None => report.problem(None, &key, "range has no ledger entry".to_string()),
+        }
+
+        let issued = invoices::count_in_range(store.pool(), range.range_id).await?;
+        if range.next_number - range.start_number != issued {
+            report.problem(
+                None,
+                &key,
+                format!("next_number {} implies {} numbers used, but {issued} invoices carry numbers of this range", range.next_number, range.next_number - range.start_number),
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn first_payload(store: &Store, entity_key: &str) -> Result<Option<(i64, String)>, StoreError> {
+    let row = sqlx::query("SELECT seq, payload FROM ledger WHERE entity_key = $1 ORDER BY seq LIMIT 1")
+        .bind(entity_key.to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    match row {
+        Some(row) => Ok(Some((row.try_get("seq")?, row.try_get("payload")?))),
+        None => Ok(None),
+    }
+}
+
+/// Names the first JSON field whose value differs, for a readable report.
+fn first_difference(recorded: &str, stored: &str) -> String {
+    let parse = |text: &str| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text).unwrap_or_default();
+    let (recorded, stored) = (parse(recorded), parse(stored));
+    for (field, value) in &recorded {
+        let current = stored.get(field).unwrap_or(&serde_json::Value::Null);
+        if current != value {
+            return format!("field {field} is {current} in the row, {value} in the ledger");
+        }
+    }
+    for field in stored.keys() {
+        if !recorded.contains_key(field) {
+            return format!("field {field} is not in the ledger");
+        }
+    }
+    "content differs".to_string()
+}

@@ -1,0 +1,176 @@
+//! The OpenAPI 3.1 document served at `/api/v1/openapi.json`.
+//!
+//! Written by hand: the request bodies are read field by field (to give Chinese, field-level
+//! errors), so there are no serde types for a generator to derive schemas from. A test checks that
+//! every route of the router appears here.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+fn amount(description: &str) -> Value {
+    json!({ "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,2})?$", "description": description })
+}
+
+fn text(description: &str) -> Value {
+    json!({ "type": "string", "description": description })
+}
+
+fn error_responses() -> Value {
+    let error = json!({ "description": "错误", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    json!({ "401": error, "403": error, "404": error, "409": error, "422": error })
+}
+
+fn body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn ok(status: &str, schema: &str, description: &str) -> Value {
+    let mut responses = error_responses();
+    responses[status] = json!({ "description": description, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } });
+    responses
+}
+
+fn idempotency_key() -> Value {
+    json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 200 },
+            "description": "重试时携带相同的键将返回首次的响应；同一键用于不同请求返回 409" })
+}
+
+fn invoice_path_parameters() -> Value {
+    json!([
+        { "name": "code", "in": "path", "required": true, "schema": { "type": "string" }, "description": "发票代码" },
+        { "name": "number", "in": "path", "required": true, "schema": { "type": "string" }, "description": "发票号码" }
+    ])
+}
+
+fn schemas() -> Value {
+    json!({
+        "Error": { "type": "object", "required": ["error"], "properties": { "error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {
+                "code": text("稳定的英文错误码，例如 vin_check_digit_invalid"),
+                "field": { "type": ["string", "null"], "description": "出错字段的规范名" },
+                "message": text("中文说明，指出字段和改正方法"),
+                "details": { "type": "array", "items": { "$ref": "#/components/schemas/Finding" } }
+            } } } },
+        "Finding": { "type": "object", "properties": {
+            "level": { "enum": ["error", "warning", "flag"] }, "code": text("代码"),
+            "field": { "type": ["string", "null"] }, "message": text("中文说明") } },
+        "InvoiceDraft": { "type": "object", "additionalProperties": false,
+            "required": ["buyer_name", "buyer_id", "vehicle_type", "brand_model", "origin", "certificate_number", "engine_number", "vin", "total_amount"],
+            "properties": {
+                "buyer_name": text("购买方名称"), "buyer_id": text("纳税人识别号/统一社会信用代码/身份证明号码"),
+                "vehicle_type": text("车辆类型"), "brand_model": text("厂牌型号"), "origin": text("产地"),
+                "certificate_number": text("合格证号"), "import_certificate_number": text("进口证明书号（进口车）"),
+                "inspection_number": text("商检单号（进口车）"), "engine_number": text("发动机号码"),
+                "vin": text("车辆识别代号/车架号码，17 位"), "total_amount": amount("价税合计，两位小数字符串"),
+                "tonnage": text("吨位"), "seating_capacity": { "type": "integer", "description": "限乘人数" },
+                "tax_payment_voucher_number": text("完税凭证号码"), "remarks": text("备注") } },
+        "Invoice": { "type": "object", "description": "发票，字段名见规范字段表；金额为两位小数字符串",
+            "properties": {
+                "invoice_code": text("发票代码"), "invoice_number": text("发票号码"),
+                "kind": { "enum": ["normal", "credit"] }, "status": { "enum": ["issued", "voided", "credited"] },
+                "issue_date": { "type": "string", "format": "date" }, "issued_at": { "type": "string", "format": "date-time" },
+                "total_amount": amount("价税合计"), "total_amount_uppercase": text("价税合计（大写）"),
+                "vat_rate": text("增值税税率或征收率，例如 0.13"), "vat_amount": amount("增值税税额"),
+                "price_excluding_vat": amount("不含税价"), "vin": text("车辆识别代号"),
+                "findings": { "type": "array", "items": { "$ref": "#/components/schemas/Finding" } },
+                "links": { "type": "object" } } },
+        "InvoicePage": { "type": "object", "properties": {
+            "page": { "type": "integer" }, "page_size": { "type": "integer" }, "total": { "type": "integer" },
+            "invoices": { "type": "array", "items": { "$ref": "#/components/schemas/Invoice" } } } },
+        "CreditRequest": { "type": "object", "additionalProperties": false, "properties": { "reason": text("冲红原因") } },
+        "NewDealer": { "type": "object", "additionalProperties": false,
+            "required": ["dealer_id", "prefecture_code", "taxpayer_id", "name", "seller_kind"],
+            "properties": { "dealer_id": text("销货单位编号"), "prefecture_code": text("地市代码，如 420100"),
+                "taxpayer_id": text("纳税人识别号"), "name": text("名称"), "seller_kind": { "enum": ["general", "small_scale"] },
+                "phone": text("电话"), "address": text("地址"), "bank": text("开户银行"), "account": text("账号"),
+                "tax_authority_name": text("主管税务机关"), "tax_authority_code": text("主管税务机关代码") } },
+        "NewStockRange": { "type": "object", "additionalProperties": false,
+            "required": ["dealer_id", "invoice_code", "start_number", "end_number"],
+            "properties": { "dealer_id": text("持有单位"), "invoice_code": text("发票代码，12 位"),
+                "start_number": text("起始号码，8 位"), "end_number": text("终止号码，8 位") } },
+        "StockRange": { "type": "object" },
+        "NewUser": { "type": "object", "additionalProperties": false, "required": ["username", "display_name", "role"],
+            "properties": { "username": text("用户名"), "display_name": text("姓名"),
+                "role": { "enum": ["dealer_clerk", "officer", "admin"] },
+                "dealer_id": text("开票员所属销货单位"), "prefecture_code": text("税务人员所属地市，全省为 420000") } },
+        "Object": { "type": "object" }
+    })
+}
+
+/// Builds the document.
+pub fn build() -> Value {
+    let invoice_parameters = invoice_path_parameters();
+    let mut void_parameters = invoice_parameters.clone();
+    void_parameters.as_array_mut().expect("array").push(idempotency_key());
+
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "MVIS 机动车销售统一发票 API", "version": env!("CARGO_PKG_VERSION") },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": schemas()
+        },
+        "security": [{ "bearer": [] }],
+        "paths": {
+            "/api/v1/openapi.json": { "get": { "summary": "本文档", "security": [], "responses": { "200": { "description": "OpenAPI 文档" } } } },
+            "/api/v1/invoices": {
+                "post": { "summary": "开具发票（开票员）", "parameters": [idempotency_key()], "requestBody": body("InvoiceDraft"), "responses": ok("201", "Invoice", "已开具") },
+                "get": { "summary": "查询发票（按车辆识别代号、销货单位、地市、日期）", "parameters": [
+                    { "name": "vin", "in": "query", "schema": { "type": "string" } },
+                    { "name": "dealer_id", "in": "query", "schema": { "type": "string" } },
+                    { "name": "prefecture_code", "in": "query", "schema": { "type": "string" } },
+                    { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" } },
+                    { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" } },
+                    { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
+                    { "name": "page_size", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }
+                ], "responses": ok("200", "InvoicePage", "一页发票") }
+            },
+            "/api/v1/invoices/{code}/{number}": { "get": { "summary": "按代码和号码查看发票", "parameters": invoice_parameters, "responses": ok("200", "Invoice", "发票") } },
+            "/api/v1/invoices/{code}/{number}/history": { "get": { "summary": "发票的台账记录", "parameters": invoice_parameters, "responses": ok("200", "Object", "台账记录") } },
+            "/api/v1/invoices/{code}/{number}/void": { "post": { "summary": "作废（仅开具当月）", "parameters": void_parameters, "responses": ok("200", "Invoice", "已作废") } },
+            "/api/v1/invoices/{code}/{number}/credit": { "post": { "summary": "开具红字发票", "parameters": void_parameters, "requestBody": body("CreditRequest"), "responses": ok("201", "Invoice", "红字发票") } },
+            "/api/v1/stock": { "get": { "summary": "本单位发票库存（开票员）", "responses": ok("200", "Object", "号码段与剩余份数") } },
+            "/api/v1/prefectures": { "get": { "summary": "地市列表", "responses": ok("200", "Object", "地市") } },
+            "/api/v1/admin/dealers": {
+                "post": { "summary": "登记销货单位", "parameters": [idempotency_key()], "requestBody": body("NewDealer"), "responses": ok("201", "Object", "已登记") },
+                "get": { "summary": "销货单位列表", "responses": ok("200", "Object", "销货单位") }
+            },
+            "/api/v1/admin/stock-ranges": {
+                "post": { "summary": "分配发票号码段", "parameters": [idempotency_key()], "requestBody": body("NewStockRange"), "responses": ok("201", "StockRange", "已分配") },
+                "get": { "summary": "号码段列表", "responses": ok("200", "Object", "号码段") }
+            },
+            "/api/v1/admin/stock-ranges/{range_id}/return": { "post": { "summary": "缴销号码段的剩余号码", "parameters": [
+                { "name": "range_id", "in": "path", "required": true, "schema": { "type": "integer" } }, idempotency_key()
+            ], "responses": ok("200", "StockRange", "已缴销") } },
+            "/api/v1/admin/users": {
+                "post": { "summary": "创建用户", "parameters": [idempotency_key()], "requestBody": body("NewUser"), "responses": ok("201", "Object", "已创建") },
+                "get": { "summary": "用户列表", "responses": ok("200", "Object", "用户") }
+            },
+            "/api/v1/admin/users/{username}/tokens": { "post": { "summary": "为用户生成访问令牌（令牌只返回一次）", "parameters": [
+                { "name": "username", "in": "path", "required": true, "schema": { "type": "string" } }
+            ], "responses": ok("201", "Object", "新令牌") } }
+        }
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(build())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn openapi_lists_every_route() {
+        let source = include_str!("api/mod.rs");
+        let document = super::build();
+        let paths = document["paths"].as_object().unwrap();
+        let mut checked = 0;
+        for line in source.lines().filter(|line| line.trim_start().starts_with(".route(\"")) {
+            let route = line.split('"').nth(1).unwrap();
+            assert!(paths.contains_key(&format!("/api/v1{route}")), "route {route} missing from openapi.json");
+            checked += 1;
+        }
+        assert!(checked >= 10, "expected to find the routes in api/mod.rs, found {checked}");
+    }
+}
