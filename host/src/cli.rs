@@ -201,7 +201,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The actor recorded in the ledger for changes made from the command line.
+/// Returns the actor that the ledger records for changes made from the command line.
 fn cli_actor() -> Actor {
     Actor {
         username: "cli".to_string(),

@@ -17,7 +17,7 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
 }
 
-/// Where the server runs; production refuses test-only settings such as a fixed clock.
+/// Deployment environment. Production rejects test-only settings such as a fixed clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Environment {

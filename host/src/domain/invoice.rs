@@ -13,7 +13,7 @@ use super::uppercase::amount_in_words;
 use super::vat::{VatRate, split_total};
 use super::vin::Vin;
 
-/// Longest free-text field accepted, in characters; the printed boxes hold far less.
+/// Maximum length of a free-text field, in characters. The printed boxes fit far less.
 pub const MAX_TEXT_CHARS: usize = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,7 +99,7 @@ impl Finding {
     }
 }
 
-/// What a clerk supplies for a normal invoice, as received: text not yet checked.
+/// A clerk's draft of a normal invoice as received, with text not yet checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceDraft {
     pub buyer_name: String,
@@ -188,7 +188,7 @@ pub struct ValidatedDraft {
 }
 
 impl InvoiceDraft {
-    /// Whether the vehicle is imported, which the presence of an import certificate shows.
+    /// Returns true for an imported vehicle, which is one with an import certificate number.
     pub fn is_imported(&self) -> bool {
         !self.import_certificate_number.trim().is_empty()
     }

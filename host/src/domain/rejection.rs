@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::invoice::Finding;
 
-/// A request refused for a reason the user can act on. `status` is the HTTP status the API answers with.
+/// A request refused for a reason the user can act on. `status` is the HTTP status of the API response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Rejection {
     #[serde(skip)]

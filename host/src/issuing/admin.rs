@@ -234,7 +234,7 @@ pub(super) fn prepare_return(actor: &Actor, range_id: i64) -> Result<ReturnJob, 
     Ok(ReturnJob { actor: actor.username.clone(), range_id })
 }
 
-/// What the ledger records when a range is returned: which numbers came back unused.
+/// Ledger record of a returned range: the unused numbers given back.
 #[derive(serde::Serialize)]
 struct Returned {
     range_id: i64,

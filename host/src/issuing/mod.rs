@@ -20,7 +20,7 @@ use crate::store::idempotency::IdempotencyClaim;
 use crate::store::writer::{JobOutput, WriteError, Writer};
 use crate::store::{Store, StoreError, invoices};
 
-/// Why a use case failed.
+/// Error of a use case.
 #[derive(Debug, thiserror::Error)]
 pub enum IssuingError {
     #[error("rejected: {0}")]

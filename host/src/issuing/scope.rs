@@ -1,4 +1,4 @@
-//! Who may see and change what: clerks their own dealer, officers their prefecture (or the province).
+//! Access scopes: a clerk sees the own dealer's invoices, an officer the own prefecture's (or the province's).
 
 use crate::domain::invoice::Invoice;
 use crate::domain::rejection::Rejection;

@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::StoreError;
 
-/// The province-level code an officer holds to see every prefecture.
+/// Province-level code: an officer with this code reads every prefecture.
 pub const PROVINCE_CODE: &str = "420000";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -184,8 +184,8 @@ pub struct ClaimedNumber {
 }
 
 /// Takes the next number of the dealer's oldest active range. Returns None when the dealer has no
-/// number left. The UPDATE re-checks the range's state and bound itself, so a concurrent writer in
-/// another process can make it miss, never double-issue; a miss is retried.
+/// number left. The UPDATE re-checks the range's state and bound itself. A concurrent writer in
+/// another process can therefore make it miss but never double-issue, and a miss is retried.
 pub async fn claim_next(conn: &mut AnyConnection, dealer_id: &str) -> Result<Option<ClaimedNumber>, StoreError> {
     for _attempt in 0..8 {
         let candidate = sqlx::query(

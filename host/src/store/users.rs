@@ -9,7 +9,7 @@ use super::StoreError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Issues, voids and credits for one dealer, and sees only that dealer's invoices.
+    /// Issues, voids and credits for one dealer, and reads only that dealer's invoices.
     DealerClerk,
     /// Looks invoices up in one prefecture, or in the whole province.
     Officer,

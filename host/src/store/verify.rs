@@ -11,7 +11,7 @@ use super::ledger::{GENESIS_HASH, entry_from_row};
 use super::rows::{INVOICE_COLUMNS, invoice_from_row};
 use super::{Store, StoreError, dealers, invoices, stock, users};
 
-/// Where verification found a problem.
+/// A problem found by verification, with the entry and entity involved.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     /// The ledger entry involved, when there is one.

@@ -1,5 +1,5 @@
 //! Group commit: one task owns the write path, runs queued jobs in one transaction per batch and
-//! answers each caller only after that transaction is durable.
+//! replies to each caller only after that transaction is durable.
 //!
 //! With synchronous=FULL a SQLite commit costs one fsync (milliseconds on ordinary disks), so one
 //! commit per request caps throughput at a few hundred per second. Requests that arrive while a batch
@@ -26,7 +26,7 @@ use crate::domain::rejection::Rejection;
 /// Upper bound on jobs per transaction, so one transaction never grows without limit.
 pub const MAX_BATCH: usize = 1024;
 
-/// A successful job's answer: HTTP status and JSON body, stored as is for idempotent replays.
+/// A successful job's response: HTTP status and JSON body, stored as is for idempotent replays.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobOutput {
     pub status: u16,
@@ -59,7 +59,7 @@ impl From<Rejection> for JobError {
     }
 }
 
-/// What the caller of [`Writer::submit`] gets back.
+/// Error returned to the caller of [`Writer::submit`].
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("rejected: {0}")]

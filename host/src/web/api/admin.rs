@@ -71,7 +71,7 @@ pub async fn return_stock(
     Ok(output_response(state.issuing.return_stock(&actor, range_id, claim).await?))
 }
 
-/// The clerk's own ranges, with the total remaining and a low-stock warning.
+/// Lists the clerk's own ranges with the total remaining and a low-stock warning.
 pub async fn own_stock(State(state): State<AppState>, Authenticated(actor): Authenticated) -> Result<Json<serde_json::Value>, ApiError> {
     let Some(dealer_id) = actor.dealer_id.as_deref() else {
         return Err(Rejection::new(403, "role_not_allowed", None, "只有开票员可以查看本单位发票库存").into());

@@ -49,7 +49,7 @@ fn idempotency_claim(headers: &HeaderMap, username: &str, path: &str, body: &Byt
     }
 }
 
-/// Turns a job's stored output into a response; a replay gives the same bytes as the first answer.
+/// Turns a job's stored output into a response; a replay gets the same bytes as the first response.
 fn output_response(output: JobOutput) -> Response {
     let status = StatusCode::from_u16(output.status).unwrap_or(StatusCode::OK);
     (status, [(header::CONTENT_TYPE, "application/json")], output.body).into_response()
