@@ -11,5 +11,6 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod issuing;
+pub mod reload;
 pub mod store;
 pub mod web;

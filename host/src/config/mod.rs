@@ -1,5 +1,8 @@
-//! Server settings from `config/`: `server.toml` and the VAT rate table `vat-rates.toml`.
+//! Settings from `config/`: `server.toml`, the VAT rate table `vat-rates.toml`, and one file per
+//! prefecture under `prefectures/`.
 //! Unknown keys are errors that name the file and the key, so a typo never passes silently.
+
+pub mod prefecture;
 
 use std::path::{Path, PathBuf};
 
@@ -85,7 +88,7 @@ impl Settings {
     }
 }
 
-fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     toml::from_str(&text).map_err(|err| ConfigError::Invalid { path: path.to_path_buf(), message: err.to_string() })
 }
