@@ -12,8 +12,15 @@ use crate::clock::Clock;
 use crate::config::{Environment, Settings};
 use crate::domain::vat::SellerKind;
 use crate::issuing::{Actor, Issuing, IssuingError, NewDealer, NewStockRange, NewUser};
+use crate::rules::{Limits, Rules};
 use crate::store::users::Role;
 use crate::store::{Store, redact_url};
+
+fn command_dir(command: &ScriptCommand) -> &Path {
+    match command {
+        ScriptCommand::Check { dir } | ScriptCommand::Test { dir } | ScriptCommand::DryRun { dir, .. } => dir,
+    }
+}
 
 #[derive(Parser)]
 #[command(name = "mvis", version, about = "机动车销售统一发票网络开具与管理系统（MVIS）")]
@@ -22,9 +29,13 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "data", env = "MVIS_DATA_DIR")]
     data_dir: PathBuf,
 
-    /// 配置目录：包含 server.toml 和 vat-rates.toml
+    /// 配置目录：包含 server.toml、prefectures/ 和 reference/
     #[arg(long, global = true, default_value = "config", env = "MVIS_CONFIG_DIR")]
     config_dir: PathBuf,
+
+    /// 规则脚本目录：每个省一个子目录（如 hubei），地市覆盖脚本放在其下以地市代码命名的子目录
+    #[arg(long, global = true, default_value = "scripts", env = "MVIS_SCRIPTS_DIR")]
+    scripts_dir: PathBuf,
 
     /// PostgreSQL 连接串（postgres://…）；设置后不再使用数据目录中的 SQLite 文件
     #[arg(long, global = true, env = "MVIS_DATABASE_URL", hide_env_values = true)]
@@ -38,7 +49,7 @@ pub struct Cli {
 enum Command {
     /// 初始化数据库（建表）；加 --demo 写入湖北 17 个地市、演示销货单位、号码段和用户
     Init {
-        /// 写入演示数据：武汉、襄阳、仙桃的演示销货单位及用户 clerk-wuhan-1、officer-wuhan、admin
+        /// 写入演示数据：武汉、襄阳、仙桃的演示销货单位及用户 clerk-wuhan-1、officer-wuhan、admin 等，网页登录密码均为 demo-password
         #[arg(long)]
         demo: bool,
     },
@@ -50,6 +61,12 @@ enum Command {
         /// 固定时钟（RFC 3339，例如 2017-07-19T10:00:00+08:00），仅用于测试；生产环境拒绝此参数
         #[arg(long, env = "MVIS_FIXED_CLOCK")]
         fixed_clock: Option<String>,
+        /// 插件目录：服务加载其中的 .wasm 插件，文件变化后自动重新加载
+        #[arg(long, default_value = crate::plugins::DEFAULT_PLUGIN_DIR, env = "MVIS_PLUGIN_DIR")]
+        plugin_dir: PathBuf,
+        /// 打印 PDF 所用的 TrueType 中文字体文件
+        #[arg(long, default_value = crate::plugins::pdf::DEFAULT_FONT, env = "MVIS_PDF_FONT")]
+        pdf_font: PathBuf,
     },
     /// 访问令牌
     #[command(subcommand)]
@@ -66,9 +83,43 @@ enum Command {
     /// 用户管理
     #[command(subcommand)]
     User(UserCommand),
+    /// 规则脚本工具：检查、测试、试运行
+    #[command(subcommand)]
+    Script(ScriptCommand),
     /// 性能测试工具
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
+    /// WebAssembly 插件工具：打包、检查、测试、性能测试
+    #[command(subcommand)]
+    Plugin(crate::plugins::cli::PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum ScriptCommand {
+    /// 编译脚本集（省级脚本及各地市覆盖脚本），检查必需函数 validate、vat_rate、purchase_tax、offline_limits
+    Check {
+        /// 脚本集目录，例如 scripts/hubei
+        dir: PathBuf,
+    },
+    /// 运行脚本集 tests/ 目录及各地市 tests/ 目录中的测试用例
+    Test {
+        /// 脚本集目录，例如 scripts/hubei
+        dir: PathBuf,
+    },
+    /// 用候选脚本集重新计算已存发票，列出与现行脚本结果不同的发票；不修改任何数据
+    DryRun {
+        /// 地市代码，例如 420100
+        #[arg(long)]
+        prefecture: String,
+        /// 开票日期起（YYYY-MM-DD）
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// 开票日期止（YYYY-MM-DD，含）
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// 候选脚本集目录，例如 /tmp/hubei-new
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,18 +219,23 @@ enum UserCommand {
         /// 姓名（开票人显示名）
         #[arg(long)]
         display_name: String,
-        /// 角色：dealer_clerk、officer 或 admin
+        /// 角色：dealer_clerk（开票员）、dealer_admin（销货单位管理员）、officer（税务人员）、prefecture_admin（地市管理员）或 admin（省级管理员，也可写 province_admin）
         #[arg(long)]
         role: String,
-        /// 开票员所属销货单位
+        /// 开票员或销货单位管理员所属销货单位
         #[arg(long)]
         dealer_id: Option<String>,
-        /// 税务人员所属地市代码；全省为 420000
+        /// 税务人员或地市管理员所属地市代码；全省税务人员为 420000
         #[arg(long)]
         prefecture: Option<String>,
     },
     /// 列出用户
     List,
+    /// 设置用户的网页登录密码：从标准输入读取一行作为新密码（至少 8 个字符），并使该用户已登录的浏览器退出
+    Password {
+        /// 用户名
+        username: String,
+    },
 }
 
 /// Runs the command line and maps failures to an exit code with a message on stderr.
@@ -241,12 +297,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Bench(command) = &cli.command {
         return crate::bench::run(command).await.map(|()| ExitCode::SUCCESS);
     }
+    if let Command::Plugin(command) = &cli.command {
+        return crate::plugins::cli::run(command).map(|()| ExitCode::SUCCESS);
+    }
+    if let Command::Script(command @ (ScriptCommand::Check { .. } | ScriptCommand::Test { .. })) = &cli.command {
+        return crate::cli_script::check_or_test(command_dir(command), &cli.config_dir, matches!(command, ScriptCommand::Test { .. }));
+    }
 
     let settings = Arc::new(load_settings(&cli.config_dir)?);
     let store = open_store(&cli).await?;
+    let rules = Arc::new(Rules::load(&cli.scripts_dir, &cli.config_dir, Limits::default()));
 
     match &cli.command {
-        Command::Serve { listen, fixed_clock } => {
+        Command::Serve { listen, fixed_clock, plugin_dir, pdf_font } => {
             let clock = match fixed_clock {
                 None => Clock::System,
                 Some(_) if settings.environment == Environment::Production => {
@@ -258,10 +321,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .to_utc(),
                 ),
             };
-            serve(store, settings, clock, listen).await?;
+            let plugins = crate::plugins::cli::start_host(plugin_dir, &cli.config_dir, pdf_font)?;
+            serve(store, settings, clock, rules, plugins, listen).await?;
+        }
+        Command::Script(ScriptCommand::DryRun { prefecture, from, to, dir }) => {
+            let code = crate::cli_script::dry_run(&store, &rules, &cli.config_dir, prefecture, *from, *to, dir).await?;
+            store.close().await;
+            return Ok(code);
         }
         other => {
-            let issuing = Issuing::new(store.clone(), settings, Clock::System);
+            let issuing = Issuing::new(store.clone(), settings, Clock::System, rules);
             let code = run_admin(other, &issuing, &store).await?;
             store.close().await;
             return Ok(code);
@@ -339,30 +408,42 @@ async fn run_admin(command: &Command, issuing: &Issuing, store: &Store) -> anyho
             print_json(&report(issuing.return_stock(&actor, *range_id, None).await)?);
         }
         Command::User(UserCommand::Add { username, display_name, role, dealer_id, prefecture }) => {
-            let role = Role::parse(role).with_context(|| format!("--role 的值 {role} 无效，应为 dealer_clerk、officer 或 admin"))?;
+            let role = Role::parse(role)
+                .with_context(|| format!("--role 的值 {role} 无效，应为 dealer_clerk、dealer_admin、officer、prefecture_admin 或 admin"))?;
             let user = NewUser { username: username.clone(), display_name: display_name.clone(), role, dealer_id: dealer_id.clone(), prefecture_code: prefecture.clone() };
             print_json(&report(issuing.create_user(&actor, user, None).await)?);
         }
         Command::User(UserCommand::List) => {
             print_json(&serde_json::to_value(crate::store::users::list(store.pool()).await?)?);
         }
-        Command::Serve { .. } | Command::Bench(_) => unreachable!("handled in run"),
+        Command::User(UserCommand::Password { username }) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("无法从标准输入读取密码")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            report(issuing.set_password(&actor, username, password).await)?;
+            let ended = crate::store::sessions::delete_for_user(store.pool(), username).await?;
+            eprintln!("已设置用户 {username} 的登录密码，已退出其 {ended} 个登录会话");
+        }
+        Command::Serve { .. } | Command::Bench(_) | Command::Script(_) | Command::Plugin(_) => unreachable!("handled in run"),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(store: Store, settings: Arc<Settings>, clock: Clock, listen: &str) -> anyhow::Result<()> {
+async fn serve(store: Store, settings: Arc<Settings>, clock: Clock, rules: Arc<Rules>, plugins: Arc<crate::plugins::PluginHost>, listen: &str) -> anyhow::Result<()> {
     if let Clock::Fixed(instant) = clock {
         tracing::warn!(%instant, "clock fixed for testing; every invoice gets this instant");
     }
     let backend = store.backend();
-    let issuing = Issuing::new(store, settings, clock);
-    let app = crate::web::router(crate::web::AppState::new(issuing));
+    let _script_watch = rules.watch().context("无法监视规则脚本和配置目录")?;
+    let issuing = Issuing::new(store, settings, clock, rules);
+    let app = crate::web::router(crate::web::AppState::new(issuing).with_plugins(plugins));
 
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 {listen}"))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, ?backend, "mvis listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // Client addresses reach the pages' login rate limit through ConnectInfo.
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("mvis stopped");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Demo data for `mvis init --demo`: Hubei's 17 prefectures, one dealer in each pilot city (Wuhan,
-//! Xiangyang, Xiantao) with stock, and users for each role. Dealers and people are fictional; the
-//! taxpayer ids are made up but pass the GB 32100-2015 check.
+//! Xiangyang, Xiantao) with stock, and users for each role, all with the web password
+//! [`DEMO_PASSWORD`]. Dealers and people are fictional; the taxpayer ids are made up but pass the
+//! GB 32100-2015 check.
 
 use anyhow::bail;
 
@@ -10,6 +11,10 @@ use crate::store::users::Role;
 use crate::store::{dealers, prefectures};
 
 const PREFECTURES_CSV: &str = include_str!("../../config/hubei-prefectures.csv");
+
+/// Web sign-in password of every demo user. Demo data only: set real passwords with
+/// `mvis user password USER` before anyone else can reach the server.
+pub const DEMO_PASSWORD: &str = "demo-password";
 
 /// Invoice code of the demo stock: state tax (1), Hubei (4200), printed 2026 (26), commerce (2), batch 0001.
 pub const DEMO_INVOICE_CODE: &str = "142002620001";
@@ -122,21 +127,32 @@ pub async fn seed(issuing: &Issuing, actor: &Actor) -> anyhow::Result<()> {
         expect_created(issuing.create_user(actor, clerk, None).await)?;
     }
 
-    for (username, display_name, role, prefecture_code) in [
-        ("officer-wuhan", "武汉市车购税科", Role::Officer, Some("420100")),
-        ("officer-hubei", "湖北省税务局", Role::Officer, Some("420000")),
-        ("admin", "系统管理员", Role::Admin, None),
-    ] {
+    const OTHER_USERS: [(&str, &str, Role, Option<&str>, Option<&str>); 5] = [
+        ("officer-wuhan", "武汉市车购税科", Role::Officer, None, Some("420100")),
+        ("officer-hubei", "湖北省税务局", Role::Officer, None, Some("420000")),
+        ("admin", "系统管理员", Role::Admin, None, None),
+        ("dealer-admin-wuhan", "江城汽车管理员", Role::DealerAdmin, Some("wuhan-jiangcheng"), None),
+        ("admin-wuhan", "武汉市税务局管理员", Role::PrefectureAdmin, None, Some("420100")),
+    ];
+    for (username, display_name, role, dealer_id, prefecture_code) in OTHER_USERS {
         let user = NewUser {
             username: username.to_string(),
             display_name: display_name.to_string(),
             role,
-            dealer_id: None,
+            dealer_id: dealer_id.map(str::to_string),
             prefecture_code: prefecture_code.map(str::to_string),
         };
         expect_created(issuing.create_user(actor, user, None).await)?;
     }
-    eprintln!("已写入演示数据：湖北 17 个地市、3 个演示销货单位及号码段、用户 clerk-wuhan-1、clerk-xiangyang-1、clerk-xiantao-1、officer-wuhan、officer-hubei、admin");
+
+    let demo_users = DEALERS.iter().map(|demo| demo.clerk.0).chain(OTHER_USERS.iter().map(|user| user.0));
+    for username in demo_users {
+        expect_created(issuing.set_password(actor, username, DEMO_PASSWORD).await)?;
+    }
+    eprintln!(
+        "已写入演示数据：湖北 17 个地市、3 个演示销货单位及号码段、用户 clerk-wuhan-1、clerk-xiangyang-1、clerk-xiantao-1、\
+         officer-wuhan、officer-hubei、admin、dealer-admin-wuhan、admin-wuhan；网页登录密码均为 {DEMO_PASSWORD}"
+    );
     Ok(())
 }
 

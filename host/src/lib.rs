@@ -6,11 +6,14 @@
 
 pub mod bench;
 pub mod cli;
+mod cli_script;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod issuing;
+pub mod plugins;
 pub mod reload;
+pub mod rules;
 pub mod store;
 pub mod web;

@@ -289,7 +289,6 @@ async fn production_refuses_fixed_clock() {
     let server_toml = std::fs::read_to_string(repo_root().join("config/server.toml")).unwrap().replace("environment = \"demo\"", "environment = \"production\"");
     assert!(server_toml.contains("\"production\""));
     std::fs::write(config.join("server.toml"), server_toml).unwrap();
-    std::fs::copy(repo_root().join("config/vat-rates.toml"), config.join("vat-rates.toml")).unwrap();
 
     let (status, _, stderr) = database.mvis_with_config(&config, &["serve", "--listen", "127.0.0.1:0", "--fixed-clock", SAMPLE_DATE]);
     assert_ne!(status, 0);

@@ -50,6 +50,8 @@ pub struct TestDatabase {
     pub backend: Backend,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// Rule scripts the server loads; the repository's `scripts/` unless a test points elsewhere.
+    pub scripts_dir: PathBuf,
 }
 
 impl TestDatabase {
@@ -70,7 +72,7 @@ impl TestDatabase {
                 Some(format!("{base}/{database}"))
             }
         };
-        TestDatabase { backend, data_dir, database_url }
+        TestDatabase { backend, data_dir, database_url, scripts_dir: repo_root().join("scripts") }
     }
 
     /// Runs `mvis` with this database and the repository's config; returns (status, stdout, stderr).
@@ -91,6 +93,10 @@ impl TestDatabase {
         let mut command = Command::new(mvis_bin());
         command.arg("--data-dir").arg(&self.data_dir).arg("--config-dir").arg(config_dir);
         command.env_remove("MVIS_DATABASE_URL").env_remove("MVIS_FIXED_CLOCK");
+        command.env("MVIS_SCRIPTS_DIR", &self.scripts_dir);
+        // An empty plugin directory per test, so servers compile no plugins unless a test
+        // passes `--plugin-dir`.
+        command.env("MVIS_PLUGIN_DIR", self.data_dir.join("plugins"));
         if let Some(url) = &self.database_url {
             command.env("MVIS_DATABASE_URL", url);
         }
@@ -112,8 +118,15 @@ impl TestDatabase {
 
     /// Starts `mvis serve` on a free loopback port, optionally with a fixed clock.
     pub fn serve(&self, fixed_clock: Option<&str>) -> TestServer {
-        let mut command = self.command(&repo_root().join("config"));
+        self.serve_with(&repo_root().join("config"), fixed_clock, &[])
+    }
+
+    /// Starts `mvis serve` with another config directory and extra `serve` arguments, such as
+    /// `--plugin-dir`.
+    pub fn serve_with(&self, config_dir: &Path, fixed_clock: Option<&str>, extra_args: &[&std::ffi::OsStr]) -> TestServer {
+        let mut command = self.command(config_dir);
         command.args(["serve", "--listen", "127.0.0.1:0"]);
+        command.args(extra_args);
         if let Some(instant) = fixed_clock {
             command.args(["--fixed-clock", instant]);
         }

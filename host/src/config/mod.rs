@@ -1,16 +1,14 @@
-//! Settings from `config/`: `server.toml`, the VAT rate table `vat-rates.toml`, and one file per
-//! prefecture under `prefectures/`.
+//! Settings from `config/`: `server.toml` and one file per prefecture under `prefectures/`. Policy
+//! that varies by date or place (VAT rates, purchase tax) lives in the rule scripts, not here.
 //! Unknown keys are errors that name the file and the key, so a typo never passes silently.
 
 pub mod prefecture;
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::domain::money::Fen;
-use crate::domain::vat::{VatRate, VatRatePeriod, VatRateTable};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -39,31 +37,16 @@ struct ServerFile {
     max_total_amount: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VatRatesFile {
-    period: Vec<VatPeriodEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VatPeriodEntry {
-    from: NaiveDate,
-    general: String,
-    small_scale: String,
-}
-
 /// Settings the server runs with.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub environment: Environment,
     pub machine_number: String,
     pub max_total_amount: Fen,
-    pub vat_rates: VatRateTable,
 }
 
 impl Settings {
-    /// Loads `server.toml` and `vat-rates.toml` from `config_dir`.
+    /// Loads `server.toml` from `config_dir`.
     pub fn load(config_dir: &Path) -> Result<Settings, ConfigError> {
         let server_path = config_dir.join("server.toml");
         let server: ServerFile = read_toml(&server_path)?;
@@ -75,16 +58,8 @@ impl Settings {
         let max_total_amount = Fen::parse(&server.max_total_amount)
             .map_err(|err| invalid(&server_path, format!("max_total_amount {:?}: {err}", server.max_total_amount)))?;
 
-        let rates_path = config_dir.join("vat-rates.toml");
-        let rates: VatRatesFile = read_toml(&rates_path)?;
-        let mut periods = Vec::new();
-        for entry in rates.period {
-            let parse = |text: &str| VatRate::parse(text).map_err(|err| invalid(&rates_path, format!("period from {}: rate {text:?}: {err}", entry.from)));
-            periods.push(VatRatePeriod { from: entry.from, general: parse(&entry.general)?, small_scale: parse(&entry.small_scale)? });
-        }
-        let vat_rates = VatRateTable::new(periods).map_err(|err| invalid(&rates_path, err.to_string()))?;
 
-        Ok(Settings { environment: server.environment, machine_number: server.machine_number, max_total_amount, vat_rates })
+        Ok(Settings { environment: server.environment, machine_number: server.machine_number, max_total_amount })
     }
 }
 
@@ -107,35 +82,28 @@ mod tests {
         dir
     }
 
-    const RATES: &str = "[[period]]\nfrom = \"2009-01-01\"\ngeneral = \"0.17\"\nsmall_scale = \"0.03\"\n";
-
     #[test]
     fn settings_reject_unknown_key_naming_file() {
         let dir = temp_dir("unknown");
         write(&dir, "server.toml", "environment = \"demo\"\nmachine_number = \"420100000001\"\nmax_total_amount = \"100.00\"\nlisten_port = 1\n");
-        write(&dir, "vat-rates.toml", RATES);
         let message = Settings::load(&dir).unwrap_err().to_string();
         assert!(message.contains("server.toml"), "{message}");
         assert!(message.contains("listen_port"), "{message}");
     }
 
     #[test]
-    fn settings_load_rates_and_cap() {
+    fn settings_load_cap() {
         let dir = temp_dir("valid");
         write(&dir, "server.toml", "environment = \"production\"\nmachine_number = \"420100000001\"\nmax_total_amount = \"100.00\"\n");
-        write(&dir, "vat-rates.toml", RATES);
         let settings = Settings::load(&dir).unwrap();
         assert_eq!(settings.environment, Environment::Production);
         assert_eq!(settings.max_total_amount, Fen(10_000));
-        let date = NaiveDate::from_ymd_opt(2017, 7, 19).unwrap();
-        assert_eq!(settings.vat_rates.rate_on(date, crate::domain::vat::SellerKind::General), Some(VatRate::from_basis_points(1700).unwrap()));
     }
 
     #[test]
     fn settings_reject_bad_machine_number() {
         let dir = temp_dir("machine");
         write(&dir, "server.toml", "environment = \"demo\"\nmachine_number = \"42\"\nmax_total_amount = \"100.00\"\n");
-        write(&dir, "vat-rates.toml", RATES);
         assert!(Settings::load(&dir).unwrap_err().to_string().contains("machine_number"));
     }
 }

@@ -26,7 +26,7 @@ pub struct PrefectureConfig {
 }
 
 /// Plugins a prefecture uses, by plugin id (the manifest's `id`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginSelection {
     #[serde(default)]
@@ -35,6 +35,10 @@ pub struct PluginSelection {
     pub ctais_adapter: Option<String>,
     #[serde(default)]
     pub report_formats: Vec<String>,
+    /// Settings per plugin id, checked against the `[settings]` table of that plugin's manifest
+    /// at each call: `[plugins.settings.printer-escp]` with `form_feed = false`, for example.
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Table>,
 }
 
 /// Where a printer puts the page: offsets in millimetres added to every position of the layout.

@@ -219,14 +219,6 @@ pub fn validate_draft(draft: InvoiceDraft, context: &DraftContext) -> Result<Val
     check_tonnage(&draft.tonnage, &mut errors);
     check_seating_capacity(draft.seating_capacity, &mut errors);
 
-    if draft.is_imported() && draft.inspection_number.trim().is_empty() {
-        notes.push(Finding::warning(
-            "inspection_number",
-            "inspection_number_missing",
-            "进口车辆通常应填写商检单号，请核对进口车辆随车检验单",
-        ));
-    }
-
     let (Some(vin), Some(total_amount), true) = (vin, total_amount, errors.is_empty()) else {
         return Err(errors);
     };

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::scope::require_admin;
+use super::scope::{AdminScope, admin_scope, area_admin_scope, outside_scope, require_admin};
 use super::{Actor, IssuingError};
 use crate::domain::UserFacing;
 use crate::domain::identifiers::check_seller_tax_id;
@@ -75,7 +75,9 @@ pub(super) struct DealerJob {
 }
 
 pub(super) fn prepare_dealer(actor: &Actor, dealer: NewDealer) -> Result<DealerJob, IssuingError> {
-    require_admin(actor)?;
+    if !area_admin_scope(actor)?.covers_prefecture(&dealer.prefecture_code) {
+        return Err(outside_scope(&format!("地市 {}", dealer.prefecture_code)).into());
+    }
     check_identifier("dealer_id", "销货单位编号", &dealer.dealer_id)?;
     check_text("name", "销货单位名称", &dealer.name, true)?;
     for (field, label, value) in [
@@ -158,6 +160,7 @@ pub struct NewStockRange {
 #[derive(Clone)]
 pub(super) struct StockJob {
     actor: String,
+    scope: AdminScope,
     dealer_id: String,
     invoice_code: String,
     start: i64,
@@ -165,7 +168,7 @@ pub(super) struct StockJob {
 }
 
 pub(super) fn prepare_stock(actor: &Actor, range: NewStockRange) -> Result<StockJob, IssuingError> {
-    require_admin(actor)?;
+    let scope = area_admin_scope(actor)?;
     if !all_digits(&range.invoice_code, 12) {
         return Err(invalid("invoice_code", "invoice_code_invalid", format!("发票代码“{}”应为 12 位数字", range.invoice_code)).into());
     }
@@ -184,7 +187,7 @@ pub(super) fn prepare_stock(actor: &Actor, range: NewStockRange) -> Result<Stock
     if end - start + 1 > MAX_RANGE_SIZE {
         return Err(invalid("end_number", "stock_range_too_large", format!("一次最多分配 {MAX_RANGE_SIZE} 份发票，请核对终止号码")).into());
     }
-    Ok(StockJob { actor: actor.username.clone(), dealer_id: range.dealer_id, invoice_code: range.invoice_code, start, end })
+    Ok(StockJob { actor: actor.username.clone(), scope, dealer_id: range.dealer_id, invoice_code: range.invoice_code, start, end })
 }
 
 impl WriteJob for StockJob {
@@ -198,8 +201,11 @@ impl WriteJob for StockJob {
 
     fn run<'c>(self: Box<Self>, ctx: &'c mut WriteContext) -> JobFuture<'c> {
         Box::pin(async move {
-            if dealers::get(ctx.conn(), &self.dealer_id).await?.is_none() {
+            let Some(dealer) = dealers::get(ctx.conn(), &self.dealer_id).await? else {
                 return Err(invalid("dealer_id", "dealer_not_found", format!("销货单位 {} 不存在，请先登记销货单位", self.dealer_id)).into());
+            };
+            if !self.scope.covers_dealer(&dealer.dealer_id, &dealer.prefecture_code) {
+                return Err(outside_scope(&format!("销货单位 {}", dealer.dealer_id)).into());
             }
             let overlapping = stock::overlapping(ctx.conn(), &self.invoice_code, self.start, self.end).await?;
             if let Some(other) = overlapping.first() {
@@ -226,12 +232,13 @@ impl WriteJob for StockJob {
 #[derive(Clone)]
 pub(super) struct ReturnJob {
     actor: String,
+    scope: AdminScope,
     range_id: i64,
 }
 
 pub(super) fn prepare_return(actor: &Actor, range_id: i64) -> Result<ReturnJob, IssuingError> {
-    require_admin(actor)?;
-    Ok(ReturnJob { actor: actor.username.clone(), range_id })
+    let scope = area_admin_scope(actor)?;
+    Ok(ReturnJob { actor: actor.username.clone(), scope, range_id })
 }
 
 /// Ledger record of a returned range: the unused numbers given back.
@@ -256,6 +263,10 @@ impl WriteJob for ReturnJob {
             let Some(range) = stock::get(ctx.conn(), self.range_id).await? else {
                 return Err(Rejection::not_found(&format!("号码段 {}", self.range_id)).into());
             };
+            let holder = dealers::get(ctx.conn(), &range.dealer_id).await?;
+            if !holder.is_some_and(|dealer| self.scope.covers_dealer(&dealer.dealer_id, &dealer.prefecture_code)) {
+                return Err(outside_scope(&format!("号码段 {}", self.range_id)).into());
+            }
             if range.state != stock::StockState::Active {
                 return Err(Rejection::new(409, "stock_range_not_active", None, format!("号码段 {} 已用完或已缴销，不能再缴销", self.range_id)).into());
             }
@@ -286,20 +297,36 @@ pub struct NewUser {
 #[derive(Clone)]
 pub(super) struct UserJob {
     actor: String,
+    scope: AdminScope,
     user: NewUser,
 }
 
 pub(super) fn prepare_user(actor: &Actor, user: NewUser) -> Result<UserJob, IssuingError> {
-    require_admin(actor)?;
+    let scope = admin_scope(actor)?;
     check_identifier("username", "用户名", &user.username)?;
     check_text("display_name", "姓名", &user.display_name, true)?;
     match (user.role, &user.dealer_id, &user.prefecture_code) {
-        (Role::DealerClerk, Some(_), None) | (Role::Officer, None, Some(_)) | (Role::Admin, None, None) => {}
-        (Role::DealerClerk, _, _) => return Err(invalid("dealer_id", "user_scope_invalid", "开票员必须指定所属销货单位 dealer_id，且不能指定 prefecture_code").into()),
+        (Role::DealerClerk | Role::DealerAdmin, Some(_), None) | (Role::Officer, None, Some(_)) | (Role::Admin, None, None) => {}
+        (Role::PrefectureAdmin, None, Some(code)) if code != PROVINCE_CODE => {}
+        (Role::DealerClerk | Role::DealerAdmin, _, _) => return Err(invalid("dealer_id", "user_scope_invalid", "开票员和销货单位管理员必须指定所属销货单位 dealer_id，且不能指定 prefecture_code").into()),
         (Role::Officer, _, _) => return Err(invalid("prefecture_code", "user_scope_invalid", "税务人员必须指定地市代码 prefecture_code（全省为 420000），且不能指定 dealer_id").into()),
-        (Role::Admin, _, _) => return Err(invalid("role", "user_scope_invalid", "管理员不能指定 dealer_id 或 prefecture_code").into()),
+        (Role::PrefectureAdmin, _, _) => return Err(invalid("prefecture_code", "user_scope_invalid", "地市管理员必须指定本地市代码 prefecture_code（不能为全省 420000），且不能指定 dealer_id").into()),
+        (Role::Admin, _, _) => return Err(invalid("role", "user_scope_invalid", "省级管理员不能指定 dealer_id 或 prefecture_code").into()),
     }
-    Ok(UserJob { actor: actor.username.clone(), user })
+
+    // A dealer administrator adds clerks of the own dealer; a prefecture administrator adds
+    // dealer users and officers of the own prefecture (dealers are checked when the job runs).
+    let allowed = match (&scope, user.role) {
+        (AdminScope::Province, _) => true,
+        (AdminScope::Prefecture(own), Role::Officer) => user.prefecture_code.as_deref() == Some(own.as_str()),
+        (AdminScope::Prefecture(_), Role::DealerClerk | Role::DealerAdmin) => true,
+        (AdminScope::Dealer(own), Role::DealerClerk) => user.dealer_id.as_deref() == Some(own.as_str()),
+        _ => false,
+    };
+    if !allowed {
+        return Err(Rejection::new(403, "role_not_allowed", Some("role"), "您不能创建此角色或此范围的用户，请联系上级管理员").into());
+    }
+    Ok(UserJob { actor: actor.username.clone(), scope, user })
 }
 
 impl WriteJob for UserJob {
@@ -317,10 +344,13 @@ impl WriteJob for UserJob {
             if users::get(ctx.conn(), &new.username).await?.is_some() {
                 return Err(Rejection::new(409, "user_exists", Some("username"), format!("用户名 {} 已存在，请换一个用户名", new.username)).into());
             }
-            if let Some(dealer_id) = &new.dealer_id
-                && dealers::get(ctx.conn(), dealer_id).await?.is_none()
-            {
-                return Err(invalid("dealer_id", "dealer_not_found", format!("销货单位 {dealer_id} 不存在，请先登记销货单位")).into());
+            if let Some(dealer_id) = &new.dealer_id {
+                let Some(dealer) = dealers::get(ctx.conn(), dealer_id).await? else {
+                    return Err(invalid("dealer_id", "dealer_not_found", format!("销货单位 {dealer_id} 不存在，请先登记销货单位")).into());
+                };
+                if !self.scope.covers_dealer(&dealer.dealer_id, &dealer.prefecture_code) {
+                    return Err(outside_scope(&format!("销货单位 {dealer_id}")).into());
+                }
             }
             if let Some(code) = &new.prefecture_code
                 && code != PROVINCE_CODE

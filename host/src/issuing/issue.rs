@@ -4,8 +4,9 @@ use tracing::{Instrument, info_span};
 
 use super::scope::clerk_dealer;
 use super::{Actor, InvoiceView, Issuing, IssuingError};
-use crate::domain::invoice::{DraftContext, Invoice, InvoiceDraft, InvoiceKind, InvoiceStatus, ValidatedDraft, format_invoice_number, validate_draft};
+use crate::domain::invoice::{DraftContext, Finding, FindingLevel, Invoice, InvoiceDraft, InvoiceKind, InvoiceStatus, ValidatedDraft, format_invoice_number, validate_draft};
 use crate::domain::rejection::Rejection;
+use crate::rules::{draft_map, validated_map};
 use crate::store::dealers::{self, Dealer};
 use crate::store::writer::{JobError, JobFuture, JobOutput, WriteContext, WriteJob};
 use crate::store::{StoreError, invoices, stock};
@@ -28,13 +29,21 @@ pub(super) async fn prepare(issuing: &Issuing, actor: &Actor, draft: InvoiceDraf
     drop(conn);
 
     let issue_date = issuing.clock().today();
-    let settings = issuing.settings();
-    let vat_rate = settings.vat_rates.rate_on(issue_date, dealer.seller_kind).ok_or_else(|| {
-        Rejection::new(422, "vat_rate_unavailable", Some("vat_rate"), format!("税率表中没有 {issue_date} 适用的增值税税率，请联系管理员补充税率配置"))
-    })?;
-    let context = DraftContext { issue_date, vat_rate, max_total_amount: settings.max_total_amount };
-    let validated = validate_draft(draft, &context).map_err(Rejection::from_findings)?;
+    let rules = issuing.script_set(&dealer.prefecture_code)?;
+    let vat_rate = rules.vat_rate(draft_map(&draft, &dealer, issue_date))?;
 
+    let context = DraftContext { issue_date, vat_rate, max_total_amount: issuing.settings().max_total_amount };
+    let mut validated = validate_draft(draft, &context).map_err(Rejection::from_findings)?;
+
+    // Prefecture rules run after the national checks, on the invoice with its computed amounts.
+    let (errors, notes): (Vec<Finding>, Vec<Finding>) =
+        rules.validate(validated_map(&validated, &dealer))?.into_iter().partition(|finding| finding.level == FindingLevel::Error);
+    if !errors.is_empty() {
+        return Err(Rejection::from_findings(errors).into());
+    }
+    validated.findings.extend(notes);
+
+    let settings = issuing.settings();
     Ok(IssueJob {
         validated,
         dealer,
@@ -42,6 +51,13 @@ pub(super) async fn prepare(issuing: &Issuing, actor: &Actor, draft: InvoiceDraf
         issuer_username: actor.username.clone(),
         machine_number: settings.machine_number.clone(),
     })
+}
+
+impl IssueJob {
+    /// Returns the checked draft and its seller, for a preview that takes no number.
+    pub(super) fn into_checked(self) -> (ValidatedDraft, Dealer) {
+        (self.validated, self.dealer)
+    }
 }
 
 impl WriteJob for IssueJob {

@@ -1,19 +1,26 @@
 //! Use cases: issue, void and credit invoices, and the administration of dealers, stock and users.
 //! This is the one layer that orchestrates domain checks, policy and storage.
 
+mod accounts;
 mod admin;
 mod credit;
+mod feedback;
 mod issue;
+mod preview;
 mod scope;
 mod void;
 
+pub use accounts::check_new_password;
 pub use admin::{NewDealer, NewStockRange, NewUser};
-pub use scope::{Actor, can_see_invoice};
+pub use feedback::{FEEDBACK_CATEGORIES, MAX_FEEDBACK_CHARS, is_province_staff};
+pub use preview::DraftPreview;
+pub use scope::{Actor, AdminScope, InvoiceScope, admin_scope, area_admin_scope, can_see_invoice, clerk_dealer, invoice_scope, restrict_search};
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::rules::{RuleError, Rules, ScriptSet};
 use crate::domain::invoice::{Invoice, InvoiceDraft};
 use crate::domain::rejection::Rejection;
 use crate::store::idempotency::IdempotencyClaim;
@@ -39,6 +46,12 @@ impl From<Rejection> for IssuingError {
     }
 }
 
+impl From<RuleError> for IssuingError {
+    fn from(err: RuleError) -> IssuingError {
+        IssuingError::Rejected(Rejection::new(503, "rule_script_failed", None, err.message_zh()))
+    }
+}
+
 impl From<WriteError> for IssuingError {
     fn from(err: WriteError) -> IssuingError {
         match err {
@@ -57,6 +70,7 @@ pub struct Issuing {
     writer: Writer,
     settings: Arc<Settings>,
     clock: Clock,
+    rules: Arc<Rules>,
 }
 
 /// An invoice as the API returns it.
@@ -86,9 +100,20 @@ impl InvoiceView {
 }
 
 impl Issuing {
-    pub fn new(store: Store, settings: Arc<Settings>, clock: Clock) -> Issuing {
+    pub fn new(store: Store, settings: Arc<Settings>, clock: Clock, rules: Arc<Rules>) -> Issuing {
         let writer = Writer::spawn(store.clone(), clock);
-        Issuing { store, writer, settings, clock }
+        Issuing { store, writer, settings, clock, rules }
+    }
+
+    pub fn rules(&self) -> &Arc<Rules> {
+        &self.rules
+    }
+
+    /// Returns the live script set of a prefecture, or a 503 when its scripts failed to load.
+    pub fn script_set(&self, prefecture_code: &str) -> Result<Arc<ScriptSet>, Rejection> {
+        self.rules.for_prefecture(prefecture_code).ok_or_else(|| {
+            Rejection::new(503, "rules_unavailable", None, format!("地市 {prefecture_code} 的规则脚本未能加载，暂时不能处理；请联系信息中心查看脚本加载错误"))
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -151,6 +176,15 @@ impl Issuing {
     pub async fn create_token(&self, actor: &Actor, username: &str, claim: Option<IdempotencyClaim>) -> Result<JobOutput, IssuingError> {
         let job = admin::prepare_token(actor, username)?;
         Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    /// Computes an invoice's purchase tax with its prefecture's live scripts.
+    pub async fn purchase_tax(&self, invoice: &Invoice) -> Result<crate::rules::PurchaseTax, IssuingError> {
+        let mut conn = self.store.pool().acquire().await.map_err(StoreError::from)?;
+        let seller_kind = crate::store::dealers::get(&mut conn, &invoice.dealer_id).await?.map_or(crate::domain::vat::SellerKind::General, |dealer| dealer.seller_kind);
+        drop(conn);
+        let rules = self.script_set(&invoice.prefecture_code)?;
+        Ok(rules.purchase_tax(crate::rules::invoice_map(invoice, seller_kind))?)
     }
 
     /// Finds an invoice the actor may see. Another dealer's invoice is reported as not found, so

@@ -4,11 +4,14 @@
 //! write path and commits concurrent requests together (group commit).
 
 pub mod dealers;
+pub mod feedback;
 pub mod idempotency;
 pub mod invoices;
 pub mod ledger;
+pub mod passwords;
 pub mod prefectures;
 pub mod rows;
+pub mod sessions;
 pub mod stock;
 pub mod users;
 pub mod verify;

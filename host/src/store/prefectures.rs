@@ -48,6 +48,42 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<Prefecture>, StoreError> {
         .collect()
 }
 
+pub async fn get(conn: &mut AnyConnection, code: &str) -> Result<Option<Prefecture>, StoreError> {
+    let row = sqlx::query("SELECT code, name, name_2008, kind, pilot FROM prefectures WHERE code = $1")
+        .bind(code.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(prefecture_from_row).transpose()
+}
+
+/// Returns when a prefecture switched from pilot to live (RFC 3339), or "" while it is not live.
+pub async fn live_since(conn: &mut AnyConnection, code: &str) -> Result<String, StoreError> {
+    let row = sqlx::query("SELECT live_since FROM prefectures WHERE code = $1").bind(code.to_string()).fetch_one(&mut *conn).await?;
+    Ok(row.try_get("live_since")?)
+}
+
+/// Records the switch to live (初始化设置) at `live_since`, or back to pilot with "".
+pub async fn set_live_since(conn: &mut AnyConnection, code: &str, live_since: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE prefectures SET live_since = $1 WHERE code = $2").bind(live_since.to_string()).bind(code.to_string()).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Lists every prefecture with its `live_since` ("" while not live).
+pub async fn list_with_live_since(pool: &AnyPool) -> Result<Vec<(Prefecture, String)>, StoreError> {
+    let rows = sqlx::query("SELECT code, name, name_2008, kind, pilot, live_since FROM prefectures ORDER BY code").fetch_all(pool).await?;
+    rows.iter().map(|row| Ok((prefecture_from_row(row)?, row.try_get("live_since")?))).collect()
+}
+
+fn prefecture_from_row(row: &sqlx::any::AnyRow) -> Result<Prefecture, StoreError> {
+    Ok(Prefecture {
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        name_2008: row.try_get("name_2008")?,
+        kind: row.try_get("kind")?,
+        pilot: row.try_get::<i64, _>("pilot")? != 0,
+    })
+}
+
 pub async fn exists(conn: &mut AnyConnection, code: &str) -> Result<bool, StoreError> {
     let row = sqlx::query("SELECT code FROM prefectures WHERE code = $1").bind(code.to_string()).fetch_optional(&mut *conn).await?;
     Ok(row.is_some())

@@ -37,6 +37,14 @@ impl StockState {
     }
 }
 
+/// Remaining numbers below which the stock views warn the clerk to order more.
+pub const LOW_STOCK_THRESHOLD: i64 = 50;
+
+/// Returns the warning shown to a dealer whose remaining numbers run low.
+pub fn low_stock_warning(remaining: i64) -> Option<String> {
+    (remaining < LOW_STOCK_THRESHOLD).then(|| format!("剩余发票仅 {remaining} 份，请及时向主管税务机关领购"))
+}
+
 /// A stored range. Numbers are kept as integers and printed as 8 digits with leading zeros.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StockRange {

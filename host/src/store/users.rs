@@ -11,9 +11,16 @@ use super::StoreError;
 pub enum Role {
     /// Issues, voids and credits for one dealer, and reads only that dealer's invoices.
     DealerClerk,
+    /// Manages one dealer's clerks and reads that dealer's invoices and stock; issues nothing.
+    DealerAdmin,
     /// Looks invoices up in one prefecture, or in the whole province.
     Officer,
-    /// Manages dealers, stock and users.
+    /// Manages the dealers, stock and users of one prefecture and switches it from pilot to live.
+    PrefectureAdmin,
+    /// Province administrator: manages dealers, stock and users everywhere. Stored as `admin`,
+    /// the name this role had before the other administrator roles existed; `province_admin` is
+    /// accepted as a synonym on input.
+    #[serde(alias = "province_admin")]
     Admin,
 }
 
@@ -21,7 +28,9 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::DealerClerk => "dealer_clerk",
+            Role::DealerAdmin => "dealer_admin",
             Role::Officer => "officer",
+            Role::PrefectureAdmin => "prefecture_admin",
             Role::Admin => "admin",
         }
     }
@@ -29,8 +38,10 @@ impl Role {
     pub fn parse(text: &str) -> Option<Role> {
         match text {
             "dealer_clerk" => Some(Role::DealerClerk),
+            "dealer_admin" => Some(Role::DealerAdmin),
             "officer" => Some(Role::Officer),
-            "admin" => Some(Role::Admin),
+            "prefecture_admin" => Some(Role::PrefectureAdmin),
+            "admin" | "province_admin" => Some(Role::Admin),
             _ => None,
         }
     }

@@ -1,10 +1,11 @@
-//! HTTP: the JSON API under `/api/v1`, with a tracing span per request.
+//! HTTP: the JSON API under `/api/v1` and the zh-CN pages, with a tracing span per request.
 
 pub mod api;
 pub mod auth;
 pub mod draft;
 pub mod error;
 pub mod openapi;
+pub mod pages;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,12 +23,19 @@ use crate::issuing::Issuing;
 #[derive(Clone)]
 pub struct AppState {
     pub issuing: Issuing,
+    /// Printer drivers and other WebAssembly plugins; `None` where the server runs without them.
+    pub plugins: Option<Arc<crate::plugins::PluginHost>>,
     request_counter: Arc<AtomicU64>,
 }
 
 impl AppState {
     pub fn new(issuing: Issuing) -> AppState {
-        AppState { issuing, request_counter: Arc::new(AtomicU64::new(0)) }
+        AppState { issuing, plugins: None, request_counter: Arc::new(AtomicU64::new(0)) }
+    }
+
+    pub fn with_plugins(mut self, plugins: Arc<crate::plugins::PluginHost>) -> AppState {
+        self.plugins = Some(plugins);
+        self
     }
 }
 
@@ -35,6 +43,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::routes())
+        .merge(pages::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .layer(middleware::from_fn_with_state(state.clone(), request_span))
         .with_state(state)

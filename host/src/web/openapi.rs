@@ -42,6 +42,27 @@ fn invoice_path_parameters() -> Value {
     ])
 }
 
+fn print_parameters() -> Value {
+    let mut parameters = invoice_path_parameters();
+    let array = parameters.as_array_mut().expect("array");
+    array.push(json!({ "name": "format", "in": "query", "schema": { "enum": ["pdf", "escp"], "default": "pdf" }, "description": "pdf：服务端生成 PDF；escp：24 针针式打印机指令，中文为 GB18030" }));
+    array.push(json!({ "name": "mode", "in": "query", "schema": { "enum": ["overlay", "preview"], "default": "overlay" }, "description": "overlay：套打在预印发票上，只打内容；preview：连同表格线和栏目名称" }));
+    array.push(json!({ "name": "profile", "in": "query", "schema": { "type": "string" }, "description": "打印机配置名称，缺省为地市配置中的第一个" }));
+    parameters
+}
+
+/// Responses of the print routes: the printed bytes, or the error body.
+fn printed(description: &str) -> Value {
+    let mut responses = error_responses();
+    responses["200"] = json!({ "description": description, "content": {
+        "application/pdf": { "schema": { "type": "string", "format": "binary" } },
+        "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
+    let error = responses["404"].clone();
+    responses["503"] = error.clone();
+    responses["500"] = error;
+    responses
+}
+
 fn schemas() -> Value {
     json!({
         "Error": { "type": "object", "required": ["error"], "properties": { "error": {
@@ -127,8 +148,18 @@ pub fn build() -> Value {
                 ], "responses": ok("200", "InvoicePage", "一页发票") }
             },
             "/api/v1/invoices/{code}/{number}": { "get": { "summary": "按代码和号码查看发票", "parameters": invoice_parameters, "responses": ok("200", "Invoice", "发票") } },
+            "/api/v1/invoices/{code}/{number}/purchase-tax": { "get": { "summary": "按规则脚本计算的车辆购置税（计税价格、税率、减免、应纳税额）", "parameters": invoice_parameters, "responses": ok("200", "Object", "车辆购置税") } },
             "/api/v1/invoices/{code}/{number}/history": { "get": { "summary": "发票的台账记录", "parameters": invoice_parameters, "responses": ok("200", "Object", "台账记录") } },
             "/api/v1/invoices/{code}/{number}/void": { "post": { "summary": "作废（仅开具当月）", "parameters": void_parameters, "responses": ok("200", "Invoice", "已作废") } },
+            "/api/v1/invoices/{code}/{number}/print": { "get": { "summary": "打印发票：PDF（套打或预览）或 ESC/P 针式打印机指令", "parameters": print_parameters(),
+                "responses": printed("application/pdf 或 application/octet-stream（ESC/P）；响应头 x-mvis-plugin 给出插件及版本") } },
+            "/api/v1/printer-profiles/{profile}/calibration": { "get": { "summary": "打印机配置的校准页：按该配置偏移量打印的毫米网格", "parameters": [
+                { "name": "profile", "in": "path", "required": true, "schema": { "type": "string" }, "description": "打印机配置名称（地市配置 printer_profiles 中的 name）" },
+                { "name": "format", "in": "query", "schema": { "enum": ["pdf", "escp"], "default": "pdf" } },
+                { "name": "prefecture_code", "in": "query", "schema": { "type": "string" }, "description": "地市代码；管理员和省级税务人员必填，开票员取本单位所在地市" }
+            ], "responses": printed("校准页") } },
+            "/api/v1/admin/runtime": { "get": { "summary": "各地市已加载的规则脚本（文件、哈希、加载时间、加载错误）、已加载的插件（版本、接口版本、SHA-256、加载时间、加载错误）及各地市选用的插件（管理员）",
+                "responses": ok("200", "Object", "运行时状态") } },
             "/api/v1/invoices/{code}/{number}/credit": { "post": { "summary": "开具红字发票", "parameters": void_parameters, "requestBody": body("CreditRequest"), "responses": ok("201", "Invoice", "红字发票") } },
             "/api/v1/stock": { "get": { "summary": "本单位发票库存（开票员）", "responses": ok("200", "Object", "号码段与剩余份数") } },
             "/api/v1/prefectures": { "get": { "summary": "地市列表", "responses": ok("200", "Object", "地市") } },

@@ -10,20 +10,14 @@ use serde_json::json;
 
 use super::{idempotency_claim, output_response};
 use crate::domain::rejection::Rejection;
-use crate::issuing::{NewDealer, NewStockRange, NewUser};
-use crate::store::users::Role;
+use crate::issuing::{AdminScope, NewDealer, NewStockRange, NewUser, admin_scope, area_admin_scope};
+use crate::store::users::User;
 use crate::store::{dealers, prefectures, stock, users};
 use crate::web::AppState;
 use crate::web::auth::Authenticated;
 use crate::web::draft::parse_typed;
 use crate::web::error::ApiError;
 
-/// Remaining numbers below which the stock view warns the clerk to order more.
-const LOW_STOCK_THRESHOLD: i64 = 50;
-
-fn require_admin(role: Role) -> Result<(), Rejection> {
-    if role == Role::Admin { Ok(()) } else { Err(Rejection::new(403, "role_not_allowed", None, "此操作需要管理员权限，请联系系统管理员")) }
-}
 
 pub async fn create_dealer(State(state): State<AppState>, Authenticated(actor): Authenticated, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let claim = idempotency_claim(&headers, &actor.username, "/api/v1/admin/dealers", &body)?;
@@ -37,8 +31,11 @@ pub struct DealerQuery {
 }
 
 pub async fn list_dealers(State(state): State<AppState>, Authenticated(actor): Authenticated, Query(query): Query<DealerQuery>) -> Result<Json<serde_json::Value>, ApiError> {
-    require_admin(actor.role)?;
-    let dealers = dealers::list(state.issuing.store().pool(), query.prefecture_code.as_deref()).await?;
+    let dealers = match area_admin_scope(&actor)? {
+        AdminScope::Prefecture(own) if query.prefecture_code.as_ref().is_some_and(|asked| *asked != own) => Vec::new(),
+        AdminScope::Prefecture(own) => dealers::list(state.issuing.store().pool(), Some(&own)).await?,
+        _ => dealers::list(state.issuing.store().pool(), query.prefecture_code.as_deref()).await?,
+    };
     Ok(Json(json!({ "dealers": dealers })))
 }
 
@@ -54,8 +51,13 @@ pub struct StockQuery {
 }
 
 pub async fn list_stock(State(state): State<AppState>, Authenticated(actor): Authenticated, Query(query): Query<StockQuery>) -> Result<Json<serde_json::Value>, ApiError> {
-    require_admin(actor.role)?;
-    let ranges = stock::list(state.issuing.store().pool(), query.dealer_id.as_deref()).await?;
+    let scope = area_admin_scope(&actor)?;
+    let pool = state.issuing.store().pool();
+    let mut ranges = stock::list(pool, query.dealer_id.as_deref()).await?;
+    if let AdminScope::Prefecture(own) = &scope {
+        let own_dealers: Vec<String> = dealers::list(pool, Some(own)).await?.into_iter().map(|dealer| dealer.dealer_id).collect();
+        ranges.retain(|range| own_dealers.contains(&range.dealer_id));
+    }
     let views: Vec<_> = ranges.iter().map(stock::StockRange::view).collect();
     Ok(Json(json!({ "stock_ranges": views })))
 }
@@ -79,7 +81,7 @@ pub async fn own_stock(State(state): State<AppState>, Authenticated(actor): Auth
     let ranges = stock::list(state.issuing.store().pool(), Some(dealer_id)).await?;
     let remaining: i64 = ranges.iter().map(stock::StockRange::remaining).sum();
     let views: Vec<_> = ranges.iter().map(stock::StockRange::view).collect();
-    let warning = (remaining < LOW_STOCK_THRESHOLD).then(|| format!("剩余发票仅 {remaining} 份，请及时向主管税务机关领购"));
+    let warning = stock::low_stock_warning(remaining);
     Ok(Json(json!({ "dealer_id": dealer_id, "remaining": remaining, "warning": warning, "stock_ranges": views })))
 }
 
@@ -95,8 +97,14 @@ pub async fn create_user(State(state): State<AppState>, Authenticated(actor): Au
 }
 
 pub async fn list_users(State(state): State<AppState>, Authenticated(actor): Authenticated) -> Result<Json<serde_json::Value>, ApiError> {
-    require_admin(actor.role)?;
-    let users = users::list(state.issuing.store().pool()).await?;
+    let scope = admin_scope(&actor)?;
+    let pool = state.issuing.store().pool();
+    let all_dealers = dealers::list(pool, None).await?;
+    let dealer_prefecture = |user: &User| {
+        let dealer = all_dealers.iter().find(|dealer| Some(&dealer.dealer_id) == user.dealer_id.as_ref());
+        dealer.map(|dealer| dealer.prefecture_code.clone())
+    };
+    let users: Vec<_> = users::list(pool).await?.into_iter().filter(|user| scope.covers_user(user, dealer_prefecture(user).as_deref())).collect();
     Ok(Json(json!({ "users": users })))
 }
 

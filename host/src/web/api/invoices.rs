@@ -12,11 +12,9 @@ use serde_json::json;
 use super::{idempotency_claim, output_response, paging};
 use crate::domain::invoice::invoice_entity_key;
 use crate::domain::rejection::Rejection;
-use crate::issuing::InvoiceView;
+use crate::issuing::{InvoiceView, restrict_search};
 use crate::store::invoices::{self, InvoiceFilter};
 use crate::store::ledger;
-use crate::store::prefectures::PROVINCE_CODE;
-use crate::store::users::Role;
 use crate::web::AppState;
 use crate::web::auth::Authenticated;
 use crate::web::draft::{parse_draft, parse_object};
@@ -46,6 +44,14 @@ pub async fn history(State(state): State<AppState>, Authenticated(actor): Authen
     state.issuing.find_invoice(&actor, &code, &number).await?;
     let entries = ledger::history(state.issuing.store().pool(), &invoice_entity_key(&code, &number)).await?;
     Ok(Json(json!({ "entries": entries })))
+}
+
+/// Returns the purchase tax (车辆购置税) of an invoice as the prefecture's rule scripts compute it.
+pub async fn purchase_tax(State(state): State<AppState>, Authenticated(actor): Authenticated, Path((code, number)): Path<(String, String)>) -> Result<Json<serde_json::Value>, ApiError> {
+    record_invoice(&code, &number);
+    let invoice = state.issuing.find_invoice(&actor, &code, &number).await?;
+    let tax = state.issuing.purchase_tax(&invoice).await?;
+    Ok(Json(json!({ "invoice_code": code, "invoice_number": number, "purchase_tax": tax })))
 }
 
 /// Query parameters of `GET /invoices`.
@@ -79,25 +85,10 @@ pub async fn search(State(state): State<AppState>, Authenticated(actor): Authent
         to: parse_date("to", query.to.as_deref())?,
     };
 
-    // Scope: a clerk sees only the own dealer; an officer only the own prefecture unless provincial.
-    match actor.role {
-        Role::Admin => {}
-        Role::DealerClerk => {
-            let own = actor.dealer_id.clone().unwrap_or_default();
-            if filter.dealer_id.as_ref().is_some_and(|asked| *asked != own) {
-                return Ok(Json(json!({ "page": page, "page_size": page_size, "total": 0, "invoices": [] })));
-            }
-            filter.dealer_id = Some(own);
-        }
-        Role::Officer => {
-            let own = actor.prefecture_code.clone().unwrap_or_default();
-            if own != PROVINCE_CODE {
-                if filter.prefecture_code.as_ref().is_some_and(|asked| *asked != own) {
-                    return Ok(Json(json!({ "page": page, "page_size": page_size, "total": 0, "invoices": [] })));
-                }
-                filter.prefecture_code = Some(own);
-            }
-        }
+    // Scope: dealer users see only the own dealer; officers and prefecture administrators only the
+    // own prefecture unless provincial.
+    if !restrict_search(&actor, &mut filter) {
+        return Ok(Json(json!({ "page": page, "page_size": page_size, "total": 0, "invoices": [] })));
     }
 
     let found = invoices::search(state.issuing.store().pool(), &filter, page, page_size).await?;

@@ -2,6 +2,8 @@
 
 mod admin;
 mod invoices;
+mod print;
+mod runtime;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -20,8 +22,11 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices", post(invoices::issue).get(invoices::search))
         .route("/invoices/{code}/{number}", get(invoices::get_one))
         .route("/invoices/{code}/{number}/history", get(invoices::history))
+        .route("/invoices/{code}/{number}/purchase-tax", get(invoices::purchase_tax))
         .route("/invoices/{code}/{number}/void", post(invoices::void))
         .route("/invoices/{code}/{number}/credit", post(invoices::credit))
+        .route("/invoices/{code}/{number}/print", get(print::print_invoice))
+        .route("/printer-profiles/{profile}/calibration", get(print::print_calibration))
         .route("/stock", get(admin::own_stock))
         .route("/prefectures", get(admin::prefectures))
         .route("/admin/dealers", post(admin::create_dealer).get(admin::list_dealers))
@@ -29,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/stock-ranges/{range_id}/return", post(admin::return_stock))
         .route("/admin/users", post(admin::create_user).get(admin::list_users))
         .route("/admin/users/{username}/tokens", post(admin::create_token))
+        .route("/admin/runtime", get(runtime::runtime))
 }
 
 /// Longest accepted `Idempotency-Key`.

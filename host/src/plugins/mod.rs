@@ -1,0 +1,26 @@
+//! WebAssembly plugins: printer drivers, CTAIS adapters and report formats, as components of the
+//! `mvis:plugin` WIT package in `plugin-sdk/wit/`.
+//!
+//! - `manifest`: the manifest embedded in each component, read and checked before compiling.
+//! - `runtime`: the wasmtime engine and the per-call limits (deadline, memory, input, output).
+//! - `registry`: loading the plugin directory, hot reload, the admin status.
+//! - `printing`: printing an invoice or a calibration page with a prefecture's driver.
+//! - `pdf`: rendering a page description to PDF.
+//! - `cli`: `mvis plugin package|check|test|bench` for plugin authors.
+
+pub mod bindings;
+pub mod cli;
+pub mod manifest;
+pub mod pdf;
+pub mod printing;
+pub mod registry;
+pub mod runtime;
+
+pub use manifest::{PluginKind, PrintFormat};
+pub use printing::{PrintError, Printed};
+pub use registry::PluginHost;
+pub use runtime::PluginLimits;
+
+/// Where the server loads plugins from unless `--plugin-dir` says otherwise; `tools/build-plugins`
+/// writes the shipped plugins here.
+pub const DEFAULT_PLUGIN_DIR: &str = "plugins/dist";

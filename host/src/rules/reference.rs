@@ -1,0 +1,123 @@
+//! Reference tables from `config/reference/`: vehicle models (new-energy flag, list-price range)
+//! and the pre-2019 minimum taxable prices for purchase tax.
+
+use std::path::Path;
+
+use crate::domain::money::Fen;
+
+use super::RuleError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VehicleModel {
+    pub brand: String,
+    pub model: String,
+    pub vehicle_type: String,
+    pub new_energy: bool,
+    pub price_min: Fen,
+    pub price_max: Fen,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct MinimumPrice {
+    brand_model: String,
+    price: Fen,
+}
+
+/// The loaded tables.
+#[derive(Clone, Debug, Default)]
+pub struct ReferenceTables {
+    models: Vec<VehicleModel>,
+    minimum_prices: Vec<MinimumPrice>,
+}
+
+fn read(path: &Path) -> Result<String, RuleError> {
+    std::fs::read_to_string(path).map_err(|err| RuleError::Read { path: path.display().to_string(), message: err.to_string() })
+}
+
+fn bad_line(path: &Path, line: usize, message: String) -> RuleError {
+    RuleError::Read { path: format!("{}:{line}", path.display()), message }
+}
+
+fn yuan(path: &Path, line: usize, text: &str) -> Result<Fen, RuleError> {
+    Fen::parse(text.trim()).map_err(|err| bad_line(path, line, format!("invalid amount {text:?}: {err}")))
+}
+
+impl ReferenceTables {
+    /// Loads `vehicle-models.csv` and `minimum-taxable-prices.csv` from `dir`.
+    pub fn load(dir: &Path) -> Result<ReferenceTables, RuleError> {
+        let models_path = dir.join("vehicle-models.csv");
+        let mut models = Vec::new();
+        for (index, line) in read(&models_path)?.lines().enumerate().skip(1).filter(|(_, line)| !line.trim().is_empty()) {
+            let fields: Vec<&str> = line.split(',').collect();
+            let [brand, model, vehicle_type, _origin, new_energy, price_min, price_max, _seats] = fields[..] else {
+                return Err(bad_line(&models_path, index + 1, format!("expected 8 fields, found {}", fields.len())));
+            };
+            models.push(VehicleModel {
+                brand: brand.trim().to_string(),
+                model: model.trim().to_string(),
+                vehicle_type: vehicle_type.trim().to_string(),
+                new_energy: new_energy.trim() == "yes",
+                price_min: yuan(&models_path, index + 1, price_min)?,
+                price_max: yuan(&models_path, index + 1, price_max)?,
+            });
+        }
+
+        let prices_path = dir.join("minimum-taxable-prices.csv");
+        let mut minimum_prices = Vec::new();
+        for (index, line) in read(&prices_path)?.lines().enumerate().skip(1).filter(|(_, line)| !line.trim().is_empty()) {
+            let Some((brand_model, price)) = line.rsplit_once(',') else {
+                return Err(bad_line(&prices_path, index + 1, "expected brand_model,min_taxable_price".to_string()));
+            };
+            minimum_prices.push(MinimumPrice { brand_model: brand_model.trim().to_string(), price: yuan(&prices_path, index + 1, price)? });
+        }
+        Ok(ReferenceTables { models, minimum_prices })
+    }
+
+    /// Finds the model an invoice's 厂牌型号 names: it must contain the brand (with or without the
+    /// trailing 牌) and the model; the longest matching model wins.
+    pub fn model(&self, brand_model: &str) -> Option<&VehicleModel> {
+        let compact: String = brand_model.chars().filter(|c| !c.is_whitespace()).collect();
+        self.models
+            .iter()
+            .filter(|row| compact.contains(&row.model) && compact.replace('牌', "").contains(row.brand.trim_end_matches('牌')))
+            .max_by_key(|row| row.model.chars().count())
+    }
+
+    /// Returns the minimum taxable price of a 厂牌型号, matched the same way as [`Self::model`].
+    pub fn min_taxable_price(&self, brand_model: &str) -> Option<Fen> {
+        let compact: String = brand_model.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('牌', "");
+        self.minimum_prices
+            .iter()
+            .filter(|row| {
+                let wanted: String = row.brand_model.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('牌', "");
+                compact.contains(&wanted)
+            })
+            .max_by_key(|row| row.brand_model.chars().count())
+            .map(|row| row.price)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables() -> ReferenceTables {
+        ReferenceTables::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/reference")).unwrap()
+    }
+
+    #[test]
+    fn model_matches_brand_with_or_without_pai() {
+        let tables = tables();
+        assert_eq!(tables.model("东风日产牌 轩逸 1.6L").unwrap().model, "轩逸");
+        assert_eq!(tables.model("东风日产轩逸").unwrap().model, "轩逸");
+        assert!(tables.model("某某牌 不存在").is_none());
+    }
+
+    #[test]
+    fn minimum_price_matches_invoice_text() {
+        let tables = tables();
+        assert_eq!(tables.min_taxable_price("一汽-大众 FV7152BAMBG"), Some(Fen(8_460_000)));
+        assert_eq!(tables.min_taxable_price("东风日产牌 轩逸"), Some(Fen(7_680_000)));
+        assert_eq!(tables.min_taxable_price("比亚迪 秦"), None);
+    }
+}
