@@ -52,7 +52,7 @@ fn pdf_text(pdf: &[u8], dir: &Path) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// An ESC/P stream one command or text run per line, so a snapshot diff points at the change.
+/// Lists an ESC/P stream one command or text run per line, so a snapshot diff points at the change.
 fn escp_listing(bytes: &[u8]) -> String {
     let mut lines = Vec::new();
     let mut index = 0;
@@ -129,10 +129,11 @@ fn plugin_check_reports_each_broken_file() {
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
     let (status, _, stderr) = mvis(&[OsStr::new("plugin"), OsStr::new("check"), truncated.as_os_str()]);
     assert_ne!(status, 0);
-    assert!(stderr.contains("清单有误") && stderr.contains("invalid WebAssembly"), "{stderr}");
+    assert!(stderr.contains("清单有误"), "{stderr}");
+    assert!(stderr.contains("invalid WebAssembly"), "{stderr}");
 }
 
-/// A server on `backend` with the demo data and the given plugin and config directories.
+/// Starts a server on `backend` with the demo data and the given plugin and config directories.
 async fn start(backend: Backend, name: &str, plugin_dir: &Path, config_dir: &Path) -> (TestDatabase, TestServer) {
     let database = TestDatabase::create(backend, name).await;
     database.init_demo();
@@ -215,7 +216,7 @@ async fn print_routes_serve_pdf_escp_and_calibration() {
     }
 }
 
-/// The repository's config with Wuhan's ESC/P driver replaced by the misbehaving test plugin.
+/// Copies the repository's config, with Wuhan's ESC/P driver replaced by the misbehaving test plugin.
 fn config_with_misbehaving_printer() -> PathBuf {
     let config_dir = temp_dir("config");
     copy_dir(&repo_root().join("config"), &config_dir);

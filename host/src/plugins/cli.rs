@@ -230,7 +230,7 @@ fn fixture_paths(fixtures: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-/// Runs one fixture; the outcome says whether the result matched `expect`.
+/// Runs one fixture; the outcome reports whether the result matched `expect`.
 fn run_fixture(runtime: &PluginRuntime, plugin: &LoadedPlugin, path: &Path) -> anyhow::Result<(Result<(), String>, CallStats, Option<PrintOutput>)> {
     let text = std::fs::read_to_string(path).with_context(|| format!("无法读取用例 {}", path.display()))?;
     let fixture: Fixture = toml::from_str(&text).with_context(|| format!("用例 {} 格式有误", path.display()))?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Name of the component custom section that holds the manifest's TOML text.
+/// Name of the component custom section that contains the manifest's TOML text.
 pub const MANIFEST_SECTION: &str = "mvis:manifest";
 
 /// The `mvis:plugin` package version this host implements. It must match `package` in
@@ -96,7 +96,7 @@ pub struct Manifest {
     pub interface_version: String,
     #[serde(default)]
     pub description: String,
-    /// Host functions beyond logging that the plugin asks for. This host grants none yet.
+    /// Host functions beyond logging that the plugin requests. This host grants none yet.
     #[serde(default)]
     pub capabilities: Vec<String>,
     #[serde(default)]

@@ -21,6 +21,6 @@ pub use printing::{PrintError, Printed};
 pub use registry::PluginHost;
 pub use runtime::PluginLimits;
 
-/// Where the server loads plugins from unless `--plugin-dir` says otherwise; `tools/build-plugins`
+/// Directory the server loads plugins from unless `--plugin-dir` sets another; `tools/build-plugins`
 /// writes the shipped plugins here.
 pub const DEFAULT_PLUGIN_DIR: &str = "plugins/dist";

@@ -3,8 +3,8 @@
 //!
 //! The font is a TrueType (glyf) font from a Debian package, by default WenQuanYi Micro Hei
 //! from `fonts-wqy-microhei`. It is embedded as a CIDFontType2 with Identity-H encoding and a
-//! ToUnicode map; characters are mapped one to one onto glyphs, without shaping, which suits
-//! Chinese and Latin text on a form.
+//! ToUnicode map. Characters map one to one onto glyphs, without shaping, which suits the
+//! Chinese and Latin text of a form.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

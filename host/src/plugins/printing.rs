@@ -23,7 +23,7 @@ pub struct Printed {
     pub stats: CallStats,
 }
 
-/// Why a print failed, as users see it.
+/// Failure of a print, as users see it.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum PrintError {
     #[error("prefecture {prefecture_code} has no printer plugin for {format}")]
@@ -159,7 +159,7 @@ impl PluginHost {
     }
 
     /// Runs a printer call on a blocking thread while holding an instance slot, and turns a page
-    /// into PDF when the format asks for one.
+    /// into PDF when the format requests one.
     async fn call_printer(
         &self,
         plugin: Arc<LoadedPlugin>,
@@ -258,7 +258,7 @@ fn page_size(page: &Page) -> usize {
         .sum()
 }
 
-/// The invoice every printer renders at load, in both modes, before it is swapped in.
+/// Returns the invoice that every printer renders at load, in both modes, before it is swapped in.
 pub fn sample_invoice() -> Invoice {
     let json = include_str!("../../../plugin-sdk/fixtures/printer/invoice-sample-b.json");
     serde_json::from_str(json).expect("the SDK's sample invoice parses")

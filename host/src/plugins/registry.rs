@@ -56,7 +56,7 @@ pub enum LoadError {
     DuplicateId { id: String, other_file: String },
 }
 
-/// What the admin runtime view shows for one `.wasm` file.
+/// Load state of one `.wasm` file, as the admin runtime view shows it.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct FileStatus {
     pub file: String,
@@ -193,7 +193,7 @@ impl PluginHost {
         }
     }
 
-    /// The plugins section of `GET /api/v1/admin/runtime`.
+    /// Builds the plugins section of `GET /api/v1/admin/runtime`.
     pub fn status(&self) -> Value {
         let state = self.state.load();
         let plugins: Vec<Value> = state

@@ -33,8 +33,9 @@ fn serialize_millis<S: serde::Serializer>(duration: &Duration, serializer: S) ->
 }
 
 impl Default for PluginLimits {
-    /// A printed invoice takes well under a millisecond, so 250 ms only stops a plugin that has
-    /// gone wrong. 32 MiB is many times what the shipped drivers use (see `mvis plugin test`).
+    /// Returns limits sized for printing. A printed invoice takes well under a millisecond, so
+    /// 250 ms only stops a plugin that has gone wrong, and 32 MiB is many times the 1.2 MiB peak
+    /// that `mvis plugin test` reports for the shipped drivers.
     fn default() -> PluginLimits {
         PluginLimits {
             deadline: Duration::from_millis(250),
@@ -46,12 +47,15 @@ impl Default for PluginLimits {
     }
 }
 
+/// Pooled instances beyond `max_concurrent_calls`, for self-tests during reloads.
+const SPARE_INSTANCES: u32 = 2;
+
 /// How often the engine's epoch advances; deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// Most log lines one call may write; the rest are counted and dropped.
 const MAX_LOG_LINES_PER_CALL: u32 = 100;
-/// Longest log line kept, in bytes.
+/// Maximum length of a kept log line, in bytes; longer lines are cut.
 const MAX_LOG_LINE_BYTES: usize = 2000;
 
 /// Data of one call's `Store`: the plugin's identity for logs, and what the memory limiter saw.
@@ -112,7 +116,7 @@ impl log::Host for CallState {
     }
 }
 
-/// Why a call failed at the runtime level. A plugin's own `failure` is not one of these.
+/// Failure of a call at the runtime level. A plugin's own `failure` is not one of these.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum CallError {
     #[error("interrupted after the {deadline_ms} ms deadline")]
@@ -146,12 +150,15 @@ pub struct PluginRuntime {
 
 impl PluginRuntime {
     pub fn new(limits: PluginLimits) -> wasmtime::Result<Arc<PluginRuntime>> {
+        // Requests take at most `max_concurrent_calls` instances through the semaphore. The spare
+        // ones serve the self-test of a reload, which runs outside it, one reload at a time.
+        let instances = limits.max_concurrent_calls + SPARE_INSTANCES;
         let mut pooling = PoolingAllocationConfig::default();
         pooling
-            .total_component_instances(limits.max_concurrent_calls)
-            .total_core_instances(limits.max_concurrent_calls * 8)
-            .total_memories(limits.max_concurrent_calls)
-            .total_tables(limits.max_concurrent_calls * 4)
+            .total_component_instances(instances)
+            .total_core_instances(instances * 8)
+            .total_memories(instances)
+            .total_tables(instances * 4)
             .max_memory_size(limits.memory_bytes);
 
         let mut config = Config::new();
@@ -214,9 +221,7 @@ impl PluginRuntime {
         match err.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => CallError::Timeout { deadline_ms: self.limits.deadline.as_millis() },
             Some(trap) => CallError::Trap(format!("{trap}: {err:?}")),
-            None if err.to_string().contains("instantiat") || err.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
-                CallError::Instantiate(format!("{err:?}"))
-            }
+            None if err.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => CallError::Instantiate(format!("{err:?}")),
             None => CallError::Trap(format!("{err:?}")),
         }
     }

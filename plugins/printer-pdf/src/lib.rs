@@ -59,23 +59,31 @@ fn draw_values(page: &mut PageBuilder, invoice: &Invoice, text_size_pt: f64) {
     page.text(ISSUER.value_x_mm, ISSUER.baseline_mm, text_size_pt, TextAlign::Left, &form::value_of(invoice, ISSUER.field));
 }
 
-/// Draws a millimetre grid over the whole form, shifted by the profile's offsets. Lines are thin
-/// every millimetre, thicker every 5 mm, and numbered every 10 mm. On a correct profile, the grid's
-/// origin lands on the form's top left corner.
+/// Draws a millimetre grid over the whole form, shifted by the profile's offsets: lines every
+/// 5 mm, thicker and numbered every 10 mm, and millimetre ticks along the top and left edges. On
+/// a correct profile, the grid's origin lands on the form's top left corner.
 fn calibration_page(profile: &PrinterProfile) -> Page {
     let mut page = PageBuilder::new(PAGE_WIDTH_MM, PAGE_HEIGHT_MM, profile);
     let width = PAGE_WIDTH_MM as u32;
     let height = PAGE_HEIGHT_MM as u32;
     for x in 0..=width {
-        page.line(f64::from(x), 0.0, f64::from(x), PAGE_HEIGHT_MM, grid_line_width(x));
+        let position = f64::from(x);
+        match x % 5 {
+            0 => page.line(position, 0.0, position, PAGE_HEIGHT_MM, grid_line_width(x)),
+            _ => page.line(position, 0.0, position, TICK_LENGTH_MM, TICK_WIDTH_MM),
+        }
         if x % 10 == 0 && x > 0 {
-            page.text(f64::from(x) + 0.5, 4.0, 6.0, TextAlign::Left, &x.to_string());
+            page.text(position + 0.5, 4.0, 6.0, TextAlign::Left, &x.to_string());
         }
     }
     for y in 0..=height {
-        page.line(0.0, f64::from(y), PAGE_WIDTH_MM, f64::from(y), grid_line_width(y));
+        let position = f64::from(y);
+        match y % 5 {
+            0 => page.line(0.0, position, PAGE_WIDTH_MM, position, grid_line_width(y)),
+            _ => page.line(0.0, position, TICK_LENGTH_MM, position, TICK_WIDTH_MM),
+        }
         if y % 10 == 0 && y > 0 {
-            page.text(0.5, f64::from(y) - 0.5, 6.0, TextAlign::Left, &y.to_string());
+            page.text(0.5, position - 0.5, 6.0, TextAlign::Left, &y.to_string());
         }
     }
     let caption = format!("校准页 打印机配置 {}：水平偏移 {:.1} mm，垂直偏移 {:.1} mm", profile.name, profile.offset_x_mm, profile.offset_y_mm);
@@ -84,12 +92,11 @@ fn calibration_page(profile: &PrinterProfile) -> Page {
     page.finish()
 }
 
+const TICK_LENGTH_MM: f64 = 2.0;
+const TICK_WIDTH_MM: f64 = 0.1;
+
 fn grid_line_width(position_mm: u32) -> f64 {
-    match position_mm {
-        position if position % 10 == 0 => 0.3,
-        position if position % 5 == 0 => 0.15,
-        _ => 0.05,
-    }
+    if position_mm % 10 == 0 { 0.3 } else { 0.1 }
 }
 
 mvis_plugin_sdk::export_printer!(Driver);

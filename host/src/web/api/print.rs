@@ -55,7 +55,7 @@ fn plugin_host(state: &AppState) -> Result<&PluginHost, Rejection> {
     state.plugins.as_deref().ok_or_else(|| Rejection::new(503, "plugins_unavailable", None, "本服务未启用打印插件，请联系系统管理员"))
 }
 
-/// The response: PDF to show inline, or ESC/P bytes to save and send to the printer.
+/// Builds the response: PDF to show inline, or ESC/P bytes to save and send to the printer.
 fn printed_response(printed: Printed, file_stem: &str) -> Response {
     let (content_type, disposition) = match printed.format {
         PrintFormat::Pdf => ("application/pdf", format!("inline; filename=\"{file_stem}.pdf\"")),
@@ -99,7 +99,7 @@ pub async fn print_calibration(
     Ok(printed_response(printed, &format!("calibration-{prefecture_code}-{profile}")))
 }
 
-/// The prefecture whose profile is printed, by the actor's scope: a dealer's users get their
+/// Returns the prefecture whose profile is printed, by the actor's scope: a dealer's users get their
 /// dealer's prefecture and prefecture users their own. Users who see the whole province name one
 /// with `prefecture_code`.
 async fn calibration_prefecture(state: &AppState, actor: &crate::issuing::Actor, asked: Option<String>) -> Result<String, ApiError> {
