@@ -23,11 +23,20 @@ struct MinimumPrice {
     price: Fen,
 }
 
-/// The loaded tables.
+/// The loaded tables, with match keys normalised once at load: whitespace and 牌 removed.
 #[derive(Clone, Debug, Default)]
 pub struct ReferenceTables {
     models: Vec<VehicleModel>,
+    /// (brand key, model key) of each row of `models`, in the same order.
+    model_keys: Vec<(String, String)>,
     minimum_prices: Vec<MinimumPrice>,
+    /// Match key of each row of `minimum_prices`.
+    minimum_price_keys: Vec<String>,
+}
+
+/// Removes whitespace and 牌 so that "东风日产牌 轩逸" and "东风日产轩逸" compare equal.
+fn match_key(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace() && *c != '牌').collect()
 }
 
 fn read(path: &Path) -> Result<String, RuleError> {
@@ -70,30 +79,32 @@ impl ReferenceTables {
             };
             minimum_prices.push(MinimumPrice { brand_model: brand_model.trim().to_string(), price: yuan(&prices_path, index + 1, price)? });
         }
-        Ok(ReferenceTables { models, minimum_prices })
+        let model_keys = models.iter().map(|row| (match_key(&row.brand), match_key(&row.model))).collect();
+        let minimum_price_keys = minimum_prices.iter().map(|row| match_key(&row.brand_model)).collect();
+        Ok(ReferenceTables { models, model_keys, minimum_prices, minimum_price_keys })
     }
 
     /// Finds the model an invoice's 厂牌型号 names: it must contain the brand (with or without the
     /// trailing 牌) and the model; the longest matching model wins.
     pub fn model(&self, brand_model: &str) -> Option<&VehicleModel> {
-        let compact: String = brand_model.chars().filter(|c| !c.is_whitespace()).collect();
+        let key = match_key(brand_model);
         self.models
             .iter()
-            .filter(|row| compact.contains(&row.model) && compact.replace('牌', "").contains(row.brand.trim_end_matches('牌')))
-            .max_by_key(|row| row.model.chars().count())
+            .zip(&self.model_keys)
+            .filter(|(_, (brand, model))| key.contains(model.as_str()) && key.contains(brand.as_str()))
+            .max_by_key(|(_, (_, model))| model.chars().count())
+            .map(|(row, _)| row)
     }
 
-    /// Returns the minimum taxable price of a 厂牌型号, matched the same way as [`Self::model`].
+    /// Returns the minimum taxable price of a 厂牌型号 whose text contains a row's brand and model.
     pub fn min_taxable_price(&self, brand_model: &str) -> Option<Fen> {
-        let compact: String = brand_model.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('牌', "");
+        let key = match_key(brand_model);
         self.minimum_prices
             .iter()
-            .filter(|row| {
-                let wanted: String = row.brand_model.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace('牌', "");
-                compact.contains(&wanted)
-            })
-            .max_by_key(|row| row.brand_model.chars().count())
-            .map(|row| row.price)
+            .zip(&self.minimum_price_keys)
+            .filter(|(_, wanted)| key.contains(wanted.as_str()))
+            .max_by_key(|(_, wanted)| wanted.chars().count())
+            .map(|(row, _)| row.price)
     }
 }
 
