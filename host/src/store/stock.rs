@@ -196,22 +196,16 @@ pub struct ClaimedNumber {
 /// another process can therefore make it miss but never double-issue, and a miss is retried.
 pub async fn claim_next(conn: &mut AnyConnection, dealer_id: &str) -> Result<Option<ClaimedNumber>, StoreError> {
     for _attempt in 0..8 {
-        let candidate = sqlx::query(
-            "SELECT range_id FROM stock_ranges WHERE dealer_id = $1 AND state = 'active' ORDER BY range_id LIMIT 1",
-        )
-        .bind(dealer_id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(candidate) = candidate else { return Ok(None) };
-        let range_id: i64 = candidate.try_get("range_id")?;
-
+        // One statement picks the oldest active range and takes its next number, so the usual case
+        // costs a single round trip to the database.
         let claimed = sqlx::query(
             "UPDATE stock_ranges SET next_number = next_number + 1, \
              state = CASE WHEN next_number + 1 > end_number THEN 'exhausted' ELSE state END \
-             WHERE range_id = $1 AND state = 'active' AND next_number <= end_number \
+             WHERE range_id = (SELECT range_id FROM stock_ranges WHERE dealer_id = $1 AND state = 'active' ORDER BY range_id LIMIT 1) \
+             AND state = 'active' AND next_number <= end_number \
              RETURNING range_id, invoice_code, next_number - 1 AS claimed_number",
         )
-        .bind(range_id)
+        .bind(dealer_id.to_string())
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(row) = claimed {
@@ -220,6 +214,14 @@ pub async fn claim_next(conn: &mut AnyConnection, dealer_id: &str) -> Result<Opt
                 invoice_code: row.try_get("invoice_code")?,
                 number: row.try_get("claimed_number")?,
             }));
+        }
+
+        let active = sqlx::query("SELECT range_id FROM stock_ranges WHERE dealer_id = $1 AND state = 'active' LIMIT 1")
+            .bind(dealer_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if active.is_none() {
+            return Ok(None);
         }
     }
     Err(StoreError::Corrupt(format!("could not claim a number for dealer {dealer_id} after 8 attempts")))
