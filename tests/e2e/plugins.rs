@@ -212,6 +212,7 @@ async fn print_routes_serve_pdf_escp_and_calibration() {
         let wuhan = runtime.body["plugins"]["prefectures"].as_array().unwrap().iter().find(|prefecture| prefecture["prefecture_code"] == "420100").unwrap();
         assert_eq!(wuhan["printers"], json!(["printer-pdf", "printer-escp"]));
         assert_eq!(wuhan["missing"], json!([]));
+        assert_eq!(wuhan["settings_errors"], json!([]));
         assert_eq!(server.get(&clerk, "/api/v1/admin/runtime").await.status, 403);
     }
 }

@@ -181,6 +181,10 @@ fn parse_mode(text: &str) -> anyhow::Result<PrintMode> {
 
 fn test(file: &Path, fixtures: &Path, output_dir: Option<&Path>, pdf_font: &Path) -> anyhow::Result<()> {
     let (runtime, plugin) = check(file)?;
+    // TODO: fixtures for ctais-adapter and report-format plugins, once the host calls them.
+    if plugin.manifest.kind != super::PluginKind::Printer {
+        bail!("目前只能为打印插件运行测试用例；{} 是 {} 插件，已通过上面的检查", plugin.manifest.id, plugin.manifest.kind.as_str());
+    }
     let pdf = PdfRenderer::new(pdf_font);
     let paths = fixture_paths(fixtures)?;
     if let Some(dir) = output_dir {
@@ -289,6 +293,9 @@ fn bench(file: &Path, iterations: u32, mode: &PrintMode, pdf_font: &Path) -> any
         bail!("--iterations 必须大于 0");
     }
     let (runtime, plugin) = check(file)?;
+    if plugin.manifest.kind != super::PluginKind::Printer {
+        bail!("目前只能测量打印插件；{} 是 {} 插件", plugin.manifest.id, plugin.manifest.kind.as_str());
+    }
     let settings = plugin.manifest.resolve_settings(&toml::Table::new()).map_err(|message| anyhow::anyhow!(message))?;
     let job = PrintJob {
         invoice: bindings::invoice_record(&printing::sample_invoice()),

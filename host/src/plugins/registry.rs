@@ -221,6 +221,15 @@ impl PluginHost {
                 let selection = &config.plugins;
                 let selected = selection.printers.iter().chain(selection.ctais_adapter.iter()).chain(selection.report_formats.iter());
                 let missing: Vec<&String> = selected.filter(|id| !state.plugins.contains_key(*id)).collect();
+                // Settings are checked again at each call; listing errors here lets operators see them first.
+                let settings_errors: Vec<String> = selection
+                    .settings
+                    .iter()
+                    .filter_map(|(id, configured)| match state.plugins.get(id) {
+                        Some(plugin) => plugin.manifest.resolve_settings(configured).err(),
+                        None => Some(format!("settings for plugin {id}, which is not loaded")),
+                    })
+                    .collect();
                 json!({
                     "prefecture_code": config.prefecture_code,
                     "name": config.name,
@@ -229,6 +238,7 @@ impl PluginHost {
                     "report_formats": selection.report_formats,
                     "printer_profiles": config.printer_profiles.iter().map(|profile| &profile.name).collect::<Vec<_>>(),
                     "missing": missing,
+                    "settings_errors": settings_errors,
                 })
             })
             .collect();
