@@ -1,7 +1,7 @@
 // Live checks for the issue form. As the clerk types, the draft is sent to /invoices/preview,
-// which runs the same checks and VAT computation as issuing; errors appear beside the fields the
+// which runs the same checks and VAT computation as issuing. Errors appear beside the fields the
 // clerk has already visited, and the computed amounts fill the grey cells. Without JavaScript the
-// form still works: "检查并预览" runs the same checks on the server.
+// form still works, because "检查并预览" runs the same checks on the server.
 (function () {
   "use strict";
   var form = document.getElementById("issue-form");

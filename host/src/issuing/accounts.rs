@@ -11,7 +11,7 @@ use crate::store::users::{self, User};
 use crate::store::writer::{JobFuture, JobOutput, WriteContext, WriteJob};
 use crate::store::{StoreError, dealers};
 
-/// Who sets a password: the user for the own account, or an administrator for a user in scope.
+/// The setter of a password: the user for the own account, or an administrator for a user in scope.
 #[derive(Clone)]
 enum Setter {
     Own,

@@ -314,8 +314,8 @@ pub(super) fn prepare_user(actor: &Actor, user: NewUser) -> Result<UserJob, Issu
         (Role::Admin, _, _) => return Err(invalid("role", "user_scope_invalid", "省级管理员不能指定 dealer_id 或 prefecture_code").into()),
     }
 
-    // A dealer administrator adds clerks of the own dealer; a prefecture administrator adds
-    // dealer users and officers of the own prefecture (dealers are checked when the job runs).
+    // A dealer administrator adds clerks of the own dealer. A prefecture administrator adds
+    // dealer users and officers of the own prefecture, and the job checks the dealer's prefecture.
     let allowed = match (&scope, user.role) {
         (AdminScope::Province, _) => true,
         (AdminScope::Prefecture(own), Role::Officer) => user.prefecture_code.as_deref() == Some(own.as_str()),

@@ -9,7 +9,7 @@ use crate::domain::invoice::{Finding, InvoiceDraft};
 use crate::domain::money::Fen;
 use crate::domain::vat::VatRate;
 
-/// What an invoice issued from this draft now would carry, apart from its code and number.
+/// The content an invoice issued from this draft now would carry, apart from its code and number.
 #[derive(Clone, Debug, Serialize)]
 pub struct DraftPreview {
     pub issue_date: NaiveDate,
@@ -29,7 +29,7 @@ pub struct DraftPreview {
 impl Issuing {
     /// Runs every check that [`Issuing::issue`] runs before it takes a number, and returns the
     /// computed amounts. A draft that previews cleanly can still be rejected when issued, for
-    /// reasons only the write transaction sees: the VIN already invoiced, or the stock used up.
+    /// reasons only the write transaction can check: the VIN already invoiced, or the stock used up.
     pub async fn preview(&self, actor: &Actor, draft: InvoiceDraft) -> Result<DraftPreview, IssuingError> {
         let (validated, dealer) = issue::prepare(self, actor, draft).await?.into_checked();
         Ok(DraftPreview {

@@ -45,7 +45,7 @@ pub fn invoice_scope(actor: &Actor) -> InvoiceScope {
     }
 }
 
-/// Narrows a search to what the actor may see. Returns false when the filter asks for a dealer or
+/// Narrows a search to what the actor may see. Returns false when the filter names a dealer or
 /// prefecture outside the scope, so nothing matches.
 pub fn restrict_search(actor: &Actor, filter: &mut InvoiceFilter) -> bool {
     match invoice_scope(actor) {
@@ -140,7 +140,7 @@ pub fn area_admin_scope(actor: &Actor) -> Result<AdminScope, Rejection> {
     }
 }
 
-/// The 403 for a dealer, range or user outside the administrator's scope.
+/// Builds the 403 for a dealer, range or user outside the administrator's scope.
 pub fn outside_scope(what: &str) -> Rejection {
     Rejection::new(403, "outside_scope", None, format!("{what}不在您的管理范围内，请联系上级管理员"))
 }

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::StoreError;
 
-/// Where an item stands: open until answered, answered until closed by province staff.
+/// State of an item: open until answered, answered until closed by province staff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedbackStatus {

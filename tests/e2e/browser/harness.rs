@@ -1,6 +1,6 @@
-//! Headless Chromium for the page tests: starts Debian's `chromedriver` on a free loopback port and
-//! opens a WebDriver session with a fresh profile, a 1366×768 window and every background network
-//! feature off, so the browser talks only to the test server.
+//! Headless Chromium for the page tests. It starts Debian's `chromedriver` on a free loopback port
+//! and opens a WebDriver session with a fresh profile and a 1366×768 window. Every background
+//! network feature is off, so the browser talks only to the test server.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -90,8 +90,20 @@ impl Browser {
         self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|err| panic!("element {css} not found: {err}"))
     }
 
+    /// Returns the text of the first element matching `css`. A page that is still being replaced
+    /// can hand out an element that goes stale at once, so that case is retried.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap_or_else(|err| panic!("text of {css}: {err}"))
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(err) if tokio::time::Instant::now() < deadline => {
+                    let _ = err;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(err) => panic!("text of {css}: {err}"),
+            }
+        }
     }
 
     /// Waits until the element's text contains `expected` and returns the text.
@@ -133,6 +145,20 @@ impl Browser {
         }
     }
 
+    /// Waits until the browser shows `expected` (path and query), because a click that submits a
+    /// form returns before the next page has loaded.
+    pub async fn wait_for_path(&self, expected: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let path = self.path().await;
+            if path == expected {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "browser stayed at {path}, expected {expected}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Returns the `id` or `name` of the focused element.
     pub async fn focused(&self) -> String {
         let element = self.client.active_element().await.expect("active element");
@@ -148,11 +174,19 @@ impl Browser {
         element.send_keys(keys).await.expect("send keys");
     }
 
-    pub async fn sign_in(&self, base_url: &str, username: &str, password: &str) {
+    /// Submits the sign-in form without waiting for the result.
+    pub async fn submit_login(&self, base_url: &str, username: &str, password: &str) {
         self.goto(&format!("{base_url}/login")).await;
         self.fill("#username", username).await;
         self.fill("#password", password).await;
         self.click("button[type=submit]").await;
+    }
+
+    /// Signs in and waits for the first signed-in page, so the session cookie is set before the
+    /// test opens another page.
+    pub async fn sign_in(&self, base_url: &str, username: &str, password: &str) {
+        self.submit_login(base_url, username, password).await;
+        self.find(".topbar").await;
     }
 
     pub async fn sign_out(&self) {
@@ -166,9 +200,10 @@ impl Browser {
         value.as_u64().expect("scrollWidth is a number")
     }
 
-    /// Saves a PNG of the window to `dir/name.png` when a directory is given.
+    /// Saves a PNG of the top of the page to `dir/name.png` when a directory is given.
     pub async fn screenshot(&self, dir: Option<&Path>, name: &str) {
         let Some(dir) = dir else { return };
+        self.client.execute("window.scrollTo(0, 0);", vec![]).await.expect("scroll to top");
         let png = self.client.screenshot().await.expect("take screenshot");
         std::fs::create_dir_all(dir).expect("create screenshot dir");
         std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");

@@ -1,6 +1,7 @@
-//! The pages in headless Chromium against the real server, on SQLite and PostgreSQL: sign-in,
-//! issuing from the keyboard with live checks and the confirmation figures, void, the officer's
-//! lookup, the feedback round trip, administration, and a clerk refused another dealer's invoice.
+//! The pages in headless Chromium against the real server, on SQLite and PostgreSQL. The tests
+//! cover sign-in, issuing from the keyboard with live checks and the confirmation figures, void,
+//! the officer's lookup, the feedback round trip and administration. They also open another
+//! dealer's invoice as a clerk, which must be rejected.
 //! The SQLite run saves screenshots to `MVIS_SCREENSHOT_DIR` when it is set (the user guide's
 //! pictures under docs/zh-CN/screenshots come from there).
 
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 
 use fantoccini::key::Key;
 use harness::{Browser, WINDOW};
-use mvis_tests::{Backend, TestDatabase, TestServer, backends, draft, test_vin};
+use mvis_tests::{Backend, TestDatabase, TestServer, backends, draft, repo_root, test_vin};
 use serde_json::json;
 
 /// The demo users' web password (`mvis init --demo`).
@@ -19,9 +20,11 @@ const PASSWORD: &str = "demo-password";
 /// 2017-07-19 10:00 in China, when the VAT rate was 17 %: printed sample B's figures apply.
 const SAMPLE_DATE: &str = "2017-07-19T10:00:00+08:00";
 
+/// Returns where the SQLite run saves screenshots; a relative `MVIS_SCREENSHOT_DIR` is taken from
+/// the repository root, because cargo runs tests inside `tests/`.
 fn screenshot_dir(backend: Backend) -> Option<PathBuf> {
     match backend {
-        Backend::Sqlite => std::env::var_os("MVIS_SCREENSHOT_DIR").map(PathBuf::from),
+        Backend::Sqlite => std::env::var_os("MVIS_SCREENSHOT_DIR").map(|dir| repo_root().join(dir)),
         Backend::Postgres => None,
     }
 }
@@ -59,16 +62,16 @@ async fn clerk_issues_from_keyboard_and_voids() {
         let browser = Browser::start().await;
         let base = &server.base_url;
 
-        // A wrong password is refused with a message; the right one opens the issue form.
+        // A wrong password is rejected with a message, and the right one opens the issue form.
         browser.goto(&format!("{base}/invoices")).await;
         assert!(browser.path().await.starts_with("/login?next=/invoices"), "{backend:?}: {}", browser.path().await);
         browser.screenshot(shots.as_deref(), "01-login").await;
-        browser.sign_in(base, "clerk-wuhan-1", "wrong-password").await;
+        browser.submit_login(base, "clerk-wuhan-1", "wrong-password").await;
         let message = browser.text(".error-summary").await;
         assert!(message.contains("用户名或密码错误"), "{message}");
         browser.sign_in(base, "clerk-wuhan-1", PASSWORD).await;
         browser.find("#issue-form").await;
-        assert_eq!(browser.path().await, "/invoices/new");
+        browser.wait_for_path("/invoices/new").await;
 
         // Keyboard only: the buyer's name has focus, Tab walks the fields in invoice order.
         assert_eq!(browser.focused().await, "buyer_name");
@@ -112,9 +115,11 @@ async fn clerk_issues_from_keyboard_and_voids() {
 
         let status = browser.text("#invoice-status").await;
         assert_eq!(status, "正常", "{backend:?}");
-        assert_eq!(browser.path().await, "/invoices/142002620001/00000001?notice=issued");
+        browser.wait_for_path("/invoices/142002620001/00000001?notice=issued").await;
         assert!(browser.text(".notice").await.contains("发票已开具"));
         assert!(browser.text("#history-table").await.contains("开具"));
+        assert_eq!(browser.find_all_count("#print-preview").await, 1, "PDF preview link");
+        assert_eq!(browser.find_all_count("#print-escp").await, 1, "ESC/P download link");
         browser.screenshot(shots.as_deref(), "04-invoice-detail").await;
 
         // Issuing the same vehicle again is refused with the API's message beside the VIN.
@@ -130,7 +135,7 @@ async fn clerk_issues_from_keyboard_and_voids() {
         // Void in the month of issue.
         browser.goto(&format!("{base}/invoices/142002620001/00000001")).await;
         browser.click("#void-button").await;
-        assert_eq!(browser.text("#invoice-status").await, "已作废");
+        browser.wait_for_text("#invoice-status", "已作废").await;
         assert!(browser.text("#history-table").await.contains("作废"));
 
         // The list shows the voided invoice; the page fits 1366 pixels without sideways scrolling.
@@ -146,7 +151,7 @@ async fn clerk_issues_from_keyboard_and_voids() {
 }
 
 #[tokio::test]
-async fn officer_looks_up_and_clerk_is_refused_other_dealer() {
+async fn lookup_and_foreign_invoice_rejected() {
     for backend in backends() {
         let shots = screenshot_dir(backend);
         let (database, server) = demo(backend, "browser_lookup").await;
@@ -160,11 +165,11 @@ async fn officer_looks_up_and_clerk_is_refused_other_dealer() {
         // The officer finds it by code and number, with its ledger history, and by VIN.
         let browser = Browser::start().await;
         browser.sign_in(base, "officer-wuhan", PASSWORD).await;
-        assert_eq!(browser.path().await, "/lookup");
+        browser.wait_for_path("/lookup").await;
         browser.fill("#code", "142002620001").await;
         browser.fill("#number", &number).await;
         browser.click("#lookup-by-number button").await;
-        assert_eq!(browser.path().await, format!("/invoices/142002620001/{number}"));
+        browser.wait_for_path(&format!("/invoices/142002620001/{number}")).await;
         assert!(browser.text("#history-table").await.contains("clerk-wuhan-1"));
         assert!(browser.find_all_count("#void-button").await == 0, "an officer cannot void");
         browser.screenshot(shots.as_deref(), "07-officer-detail").await;
@@ -208,7 +213,7 @@ async fn feedback_round_trip() {
         browser.find("#category").await.select_by_value("fault").await.expect("choose category");
         browser.fill("#body", "打印机走纸偏移约 2 毫米，请协助校准").await;
         browser.click("#feedback-form button").await;
-        assert_eq!(browser.text("#feedback-status").await, "待答复");
+        browser.wait_for_text("#feedback-status", "待答复").await;
         let path = browser.path().await;
         let feedback_path = path.split('?').next().expect("path").to_string();
         browser.sign_out().await;
@@ -219,10 +224,10 @@ async fn feedback_round_trip() {
         browser.goto(&format!("{base}{feedback_path}")).await;
         browser.fill("#answer", "请在打印机设置页调整纵向偏移 -2 毫米后重试").await;
         browser.click("#answer-form button").await;
-        assert_eq!(browser.text("#feedback-status").await, "已答复");
+        browser.wait_for_text("#feedback-status", "已答复").await;
         browser.screenshot(shots.as_deref(), "09-feedback-answer").await;
         browser.click("#close-form button").await;
-        assert_eq!(browser.text("#feedback-status").await, "已关闭");
+        browser.wait_for_text("#feedback-status", "已关闭").await;
         browser.sign_out().await;
 
         browser.sign_in(base, "clerk-xiantao-1", PASSWORD).await;
@@ -251,7 +256,7 @@ async fn administrators_manage_within_scope() {
         // The province administrator allocates stock, creates a clerk with a password, and
         // switches Wuhan to live.
         browser.sign_in(base, "admin", PASSWORD).await;
-        assert_eq!(browser.path().await, "/admin/dealers");
+        browser.wait_for_path("/admin/dealers").await;
         assert!(browser.text("#dealer-table").await.contains("仙桃鑫通汽车销售有限公司"));
         browser.screenshot(shots.as_deref(), "10-admin-dealers").await;
 
@@ -275,7 +280,7 @@ async fn administrators_manage_within_scope() {
         browser.fill("input[name=display_name]", "赵开票").await;
         browser.find("select[name=role]").await.select_by_value("dealer_clerk").await.expect("choose role");
         browser.find("select[name=dealer_id]").await.select_by_value("xiantao-xintong").await.expect("choose dealer");
-        browser.fill("input[name=password]", "new-clerk-password").await;
+        browser.fill("#new-user-password", "new-clerk-password").await;
         browser.click("form.grid-form button").await;
         assert!(browser.text(".notice").await.contains("用户已创建"));
         assert!(browser.text("#user-table").await.contains("clerk-xiantao-2"));
@@ -288,20 +293,22 @@ async fn administrators_manage_within_scope() {
         browser.screenshot(shots.as_deref(), "13-admin-prefectures").await;
         browser.sign_out().await;
 
-        // The new clerk signs in with the password the administrator set and sees the new range.
+        // The new clerk signs in with the password the administrator set, and the stock includes the new range.
         browser.sign_in(base, "clerk-xiantao-2", "new-clerk-password").await;
-        assert_eq!(browser.path().await, "/invoices/new");
+        browser.wait_for_path("/invoices/new").await;
         browser.goto(&format!("{base}/stock")).await;
         assert_eq!(browser.text("#stock-remaining").await, "100030");
         browser.sign_out().await;
 
-        // Wuhan's prefecture administrator sees only Wuhan.
+        // Wuhan's prefecture administrator lists only Wuhan's dealers and prefecture.
         browser.sign_in(base, "admin-wuhan", PASSWORD).await;
         let dealers = browser.text("#dealer-table").await;
-        assert!(dealers.contains("wuhan-jiangcheng") && !dealers.contains("xiantao-xintong"), "{dealers}");
+        assert!(dealers.contains("wuhan-jiangcheng"), "{dealers}");
+        assert!(!dealers.contains("xiantao-xintong"), "{dealers}");
         browser.goto(&format!("{base}/admin/prefectures")).await;
         let prefectures = browser.text("#prefecture-table").await;
-        assert!(prefectures.contains("420100") && !prefectures.contains("420600"), "{prefectures}");
+        assert!(prefectures.contains("420100"), "{prefectures}");
+        assert!(!prefectures.contains("420600"), "{prefectures}");
         browser.close().await;
     }
 }
@@ -322,11 +329,13 @@ async fn login_rate_limit_and_csrf() {
         let locked = login(PASSWORD).await.expect("login reaches server");
         assert_eq!(locked.status().as_u16(), 429);
         let body = locked.text().await.expect("body");
-        assert!(body.contains("登录失败次数过多") && body.contains("分钟后再试"), "{body}");
+        assert!(body.contains("登录失败次数过多"), "{body}");
+        assert!(body.contains("分钟后再试"), "{body}");
 
         let signed_in = login_as(&client, &server, "clerk-wuhan-1").await;
         let cookie = signed_in.split(';').next().expect("cookie pair").to_string();
-        assert!(signed_in.contains("HttpOnly") && signed_in.contains("SameSite=Strict"), "{signed_in}");
+        assert!(signed_in.contains("HttpOnly"), "{signed_in}");
+        assert!(signed_in.contains("SameSite=Strict"), "{signed_in}");
         let forged = client
             .post(format!("{}/feedback", server.base_url))
             .header("Cookie", &cookie)

@@ -2,7 +2,7 @@
 
 mod admin;
 mod invoices;
-mod print;
+pub(crate) mod print;
 mod runtime;
 
 use axum::Router;

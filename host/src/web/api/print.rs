@@ -38,12 +38,12 @@ fn query_rejection(err: axum::extract::rejection::QueryRejection, known: &str) -
     Rejection::new(422, "query_invalid", None, format!("查询参数有误：{err}；可用参数 {known}"))
 }
 
-fn parse_format(format: Option<&str>) -> Result<PrintFormat, Rejection> {
+pub(crate) fn parse_format(format: Option<&str>) -> Result<PrintFormat, Rejection> {
     let text = format.unwrap_or("pdf");
     PrintFormat::parse(text).ok_or_else(|| Rejection::new(422, "print_format_invalid", Some("format"), format!("打印格式“{text}”无效，应为 pdf 或 escp")))
 }
 
-fn parse_mode(mode: Option<&str>) -> Result<PrintMode, Rejection> {
+pub(crate) fn parse_mode(mode: Option<&str>) -> Result<PrintMode, Rejection> {
     match mode.unwrap_or("overlay") {
         "overlay" => Ok(PrintMode::Overlay),
         "preview" => Ok(PrintMode::Preview),
@@ -56,7 +56,7 @@ fn plugin_host(state: &AppState) -> Result<&PluginHost, Rejection> {
 }
 
 /// Builds the response: PDF to show inline, or ESC/P bytes to save and send to the printer.
-fn printed_response(printed: Printed, file_stem: &str) -> Response {
+pub(crate) fn printed_response(printed: Printed, file_stem: &str) -> Response {
     let (content_type, disposition) = match printed.format {
         PrintFormat::Pdf => ("application/pdf", format!("inline; filename=\"{file_stem}.pdf\"")),
         PrintFormat::Escp => ("application/octet-stream", format!("attachment; filename=\"{file_stem}.prn\"")),

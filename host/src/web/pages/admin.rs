@@ -1,6 +1,6 @@
 //! Administration pages: dealers, users and their passwords, stock allocation and return, and the
 //! per-prefecture switch from pilot to live (初始化设置). Scopes come from the issuing layer, so a
-//! prefecture administrator sees and changes only the own prefecture.
+//! prefecture administrator lists and changes only the own prefecture.
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::chrome::{Chrome, role_label};
 use super::session::SignedIn;
-use super::{NoticeQuery, PageError, notice_text, page_redirect, render};
+use super::{NoticeQuery, PageError, notice_text, page_redirect, render, with_status};
 use crate::domain::vat::SellerKind;
 use crate::issuing::{AdminScope, IssuingError, NewDealer, NewStockRange, NewUser, admin_scope, area_admin_scope};
 use crate::store::dealers::{self, Dealer};
@@ -16,11 +16,6 @@ use crate::store::prefectures::{self, PROVINCE_CODE, Prefecture};
 use crate::store::users::{self, Role};
 use crate::store::{sessions, stock};
 use crate::web::AppState;
-
-fn with_status(status: u16, mut response: Response) -> Response {
-    *response.status_mut() = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
-    response
-}
 
 /// Splits a use-case result into success and the rejection message to show on the form.
 fn rejection_message<T>(result: Result<T, IssuingError>) -> Result<Result<T, (u16, String)>, PageError> {
@@ -247,6 +242,7 @@ pub async fn create_user(State(state): State<AppState>, signed_in: SignedIn, axu
 
 #[derive(Debug, Deserialize)]
 pub struct ResetForm {
+    #[serde(default)]
     csrf_token: String,
     password: String,
 }
@@ -327,6 +323,7 @@ pub async fn allocate_stock(State(state): State<AppState>, signed_in: SignedIn, 
 
 #[derive(Debug, Deserialize)]
 pub struct CsrfOnly {
+    #[serde(default)]
     csrf_token: String,
 }
 
@@ -385,6 +382,7 @@ pub async fn prefectures(State(state): State<AppState>, signed_in: SignedIn, Que
 
 #[derive(Debug, Deserialize)]
 pub struct SwitchForm {
+    #[serde(default)]
     csrf_token: String,
     /// `live` to switch to live, `pilot` to switch back.
     stage: String,

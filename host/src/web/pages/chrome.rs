@@ -1,5 +1,5 @@
-//! What every signed-in page shares: the navigation for the user's role, the user's name and role,
-//! and the CSRF token for the forms. Also the Chinese labels of roles and states.
+//! The frame of every signed-in page (navigation for the user's role, the user's name and role,
+//! the CSRF token for the forms) and the Chinese labels of roles and states.
 
 use super::session::SignedIn;
 use crate::domain::invoice::{Invoice, InvoiceKind, InvoiceStatus};

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::chrome::Chrome;
 use super::session::SignedIn;
-use super::{NoticeQuery, PageError, notice_text, page_redirect, render};
+use super::{NoticeQuery, PageError, notice_text, page_redirect, render, with_status};
 use crate::issuing::{FEEDBACK_CATEGORIES, IssuingError, MAX_FEEDBACK_CHARS, is_province_staff};
 use crate::store::feedback::{self, Feedback, FeedbackStatus};
 use crate::web::AppState;
@@ -75,6 +75,7 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn, Query(quer
 
 #[derive(Debug, Deserialize)]
 pub struct SubmitForm {
+    #[serde(default)]
     csrf_token: String,
     #[serde(default)]
     category: String,
@@ -87,9 +88,7 @@ pub async fn submit(State(state): State<AppState>, signed_in: SignedIn, axum::Fo
     match state.issuing.submit_feedback(&signed_in.user, &form.category, &form.body).await {
         Ok(item) => Ok(page_redirect(&format!("/feedback/{}?notice=feedback_submitted", item.feedback_id))),
         Err(IssuingError::Rejected(rejection)) => {
-            let mut response = list_page(&state, &signed_in, form.category, form.body, rejection.message, "").await?;
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(response)
+            Ok(with_status(rejection.status, list_page(&state, &signed_in, form.category, form.body, rejection.message, "").await?))
         }
         Err(err) => Err(err.into()),
     }
@@ -134,6 +133,7 @@ pub async fn detail(State(state): State<AppState>, signed_in: SignedIn, Path(fee
 
 #[derive(Debug, Deserialize)]
 pub struct AnswerForm {
+    #[serde(default)]
     csrf_token: String,
     #[serde(default)]
     answer: String,
@@ -150,6 +150,7 @@ pub async fn answer(State(state): State<AppState>, signed_in: SignedIn, Path(fee
 
 #[derive(Debug, Deserialize)]
 pub struct CloseForm {
+    #[serde(default)]
     csrf_token: String,
 }
 

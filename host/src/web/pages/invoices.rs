@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::chrome::{Chrome, action_label, status_label};
 use super::session::SignedIn;
-use super::{NoticeQuery, PageError, notice_text, page_redirect, render};
+use super::{NoticeQuery, PageError, notice_text, page_redirect, render, with_status};
 use crate::domain::invoice::{DRAFT_FIELDS, Invoice, InvoiceKind, InvoiceStatus, invoice_entity_key};
 use crate::domain::rejection::Rejection;
 use crate::issuing::{DraftPreview, InvoiceView, IssuingError, clerk_dealer, restrict_search};
@@ -24,6 +24,7 @@ use crate::store::invoices::{self, InvoiceFilter};
 use crate::store::users::{Role, new_token};
 use crate::store::{dealers, ledger, stock};
 use crate::web::AppState;
+use crate::web::api::print::{parse_format, parse_mode, printed_response};
 use crate::web::draft::parse_draft;
 use crate::web::error::rejection_response;
 
@@ -146,11 +147,6 @@ async fn issue_form(state: &AppState, signed_in: &SignedIn, values: BTreeMap<Str
         remaining,
         stock_warning: stock::low_stock_warning(remaining).unwrap_or_default(),
     })
-}
-
-fn with_status(status: u16, mut response: Response) -> Response {
-    *response.status_mut() = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
-    response
 }
 
 pub async fn new_form(State(state): State<AppState>, signed_in: SignedIn) -> Result<Response, PageError> {
@@ -397,6 +393,7 @@ pub async fn detail(State(state): State<AppState>, signed_in: SignedIn, Path((co
 
 #[derive(Debug, Deserialize)]
 pub struct VoidForm {
+    #[serde(default)]
     csrf_token: String,
 }
 
@@ -413,6 +410,7 @@ pub async fn void(State(state): State<AppState>, signed_in: SignedIn, Path((code
 
 #[derive(Debug, Deserialize)]
 pub struct CreditForm {
+    #[serde(default)]
     csrf_token: String,
     #[serde(default)]
     reason: String,
@@ -516,4 +514,25 @@ pub async fn lookup(State(state): State<AppState>, signed_in: SignedIn, Query(qu
         }
     }
     Ok(render(&page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PrintQuery {
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+/// Prints an invoice through the prefecture's printer plugin, like the API's print route: a PDF
+/// preview shown in the browser, or ESC/P bytes to download for the dot-matrix printer.
+pub async fn print(State(state): State<AppState>, signed_in: SignedIn, Path((code, number)): Path<(String, String)>, Query(query): Query<PrintQuery>) -> Result<Response, PageError> {
+    let format = parse_format(query.format.as_deref())?;
+    let mode = parse_mode(query.mode.as_deref())?;
+    let Some(host) = state.plugins.as_deref() else {
+        return Err(PageError::message(503, "本服务未启用打印插件，请联系系统管理员"));
+    };
+    let invoice = state.issuing.find_invoice(&signed_in.user, &code, &number).await?;
+    let printed = host.print_invoice(&invoice, format, mode, None).await.map_err(Rejection::from)?;
+    Ok(printed_response(printed, &format!("{code}-{number}")))
 }

@@ -18,7 +18,7 @@ pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
 /// Distinct keys kept before old entries are swept, so a flood of usernames cannot grow memory unbounded.
 const MAX_KEYS: usize = 10_000;
 
-/// Why a sign-in is refused before the password is checked.
+/// Reason a sign-in is rejected before the password is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Locked {
     Username { retry_after: Duration },

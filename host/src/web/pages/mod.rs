@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/{code}/{number}", get(invoices::detail))
         .route("/invoices/{code}/{number}/void", post(invoices::void))
         .route("/invoices/{code}/{number}/credit", post(invoices::credit))
+        .route("/invoices/{code}/{number}/print", get(invoices::print))
         .route("/stock", get(invoices::stock))
         .route("/lookup", get(invoices::lookup))
         .route("/admin/dealers", get(admin::dealers).post(admin::create_dealer))
@@ -49,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/stock/{range_id}/return", post(admin::return_stock))
         .route("/admin/prefectures", get(admin::prefectures))
         .route("/admin/prefectures/{code}/switch", post(admin::switch_prefecture))
+        // TODO: /admin/printers, printer profiles and calibration prints (config/prefectures and `GET /api/v1/printer-profiles/{profile}/calibration` exist).
+        // TODO: /admin/runtime, the loaded scripts and plugins with versions and load errors (the data is at `GET /api/v1/admin/runtime`).
         .route("/feedback", get(feedback::list).post(feedback::submit))
         .route("/feedback/{feedback_id}", get(feedback::detail))
         .route("/feedback/{feedback_id}/answer", post(feedback::answer))
@@ -172,7 +175,13 @@ pub fn render(template: &impl askama::Template) -> Response {
     }
 }
 
-/// Answers a form POST or a sign-in check with 303 See Other, so a reload does not resubmit.
+/// Sets the status of a rendered page, e.g. 422 for a form shown again with its errors.
+pub fn with_status(status: u16, mut response: Response) -> Response {
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    response
+}
+
+/// Redirects with 303 See Other, so reloading the page after a form POST does not resubmit it.
 pub fn page_redirect(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_string())]).into_response()
 }

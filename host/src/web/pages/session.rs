@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::chrome::home_path;
 use super::limiter::{Locked, LoginLimiter, minutes};
-use super::{PageError, page_redirect, render};
+use super::{PageError, page_redirect, render, with_status};
 use crate::store::users::{self, User, new_token, token_hash};
 use crate::store::{passwords, sessions};
 use crate::web::AppState;
@@ -134,7 +134,7 @@ pub async fn login(
     let failed = |error: String| render(&LoginPage { username: username.clone(), next: next.clone(), error, notice: String::new() });
 
     if let Some(locked) = limiter.check(&username, &address, Instant::now()) {
-        tracing::warn!(username = %username, address = %address, ?locked, "sign-in refused by rate limit");
+        tracing::warn!(username = %username, address = %address, ?locked, "sign-in rejected by rate limit");
         let message = match locked {
             Locked::Username { retry_after } => format!("账号 {username} 登录失败次数过多，已暂时锁定，请在 {} 分钟后再试", minutes(retry_after)),
             Locked::Address { retry_after } => format!("本机登录失败次数过多，请在 {} 分钟后再试", minutes(retry_after)),
@@ -199,11 +199,6 @@ pub async fn logout(State(state): State<AppState>, signed_in: SignedIn, headers:
     Ok(response)
 }
 
-fn with_status(status: u16, mut response: Response) -> Response {
-    *response.status_mut() = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
-    response
-}
-
 /// Redirects `/` to the signed-in user's home page, or to the sign-in page.
 pub async fn root(signed_in: Result<SignedIn, PageError>) -> Response {
     match signed_in {
@@ -225,6 +220,7 @@ pub async fn password_form(signed_in: SignedIn) -> Response {
 
 #[derive(Debug, Deserialize)]
 pub struct PasswordForm {
+    #[serde(default)]
     csrf_token: String,
     current_password: String,
     new_password: String,
