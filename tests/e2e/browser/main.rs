@@ -291,6 +291,13 @@ async fn administrators_manage_within_scope() {
         assert!(browser.text(".notice").await.contains("正式上线"));
         assert!(browser.text("#prefecture-table").await.contains("正式上线"));
         browser.screenshot(shots.as_deref(), "13-admin-prefectures").await;
+
+        // The runtime page lists each prefecture's script set as the server loaded it.
+        browser.goto(&format!("{base}/admin/runtime")).await;
+        let scripts = browser.text("#script-table").await;
+        assert!(scripts.contains("420100"), "{scripts}");
+        assert!(scripts.contains("hubei"), "{scripts}");
+        browser.screenshot(shots.as_deref(), "14-admin-runtime").await;
         browser.sign_out().await;
 
         // The new clerk signs in with the password the administrator set, and the stock includes the new range.
@@ -309,6 +316,8 @@ async fn administrators_manage_within_scope() {
         let prefectures = browser.text("#prefecture-table").await;
         assert!(prefectures.contains("420100"), "{prefectures}");
         assert!(!prefectures.contains("420600"), "{prefectures}");
+        browser.goto(&format!("{base}/admin/runtime")).await;
+        assert!(browser.text(".error-summary").await.contains("省级管理员"), "the runtime page is for the province");
         browser.close().await;
     }
 }

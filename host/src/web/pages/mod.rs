@@ -7,6 +7,7 @@ mod chrome;
 mod feedback;
 mod invoices;
 mod limiter;
+mod runtime;
 mod session;
 
 use std::sync::Arc;
@@ -51,7 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/prefectures", get(admin::prefectures))
         .route("/admin/prefectures/{code}/switch", post(admin::switch_prefecture))
         // TODO: /admin/printers, printer profiles and calibration prints (config/prefectures and `GET /api/v1/printer-profiles/{profile}/calibration` exist).
-        // TODO: /admin/runtime, the loaded scripts and plugins with versions and load errors (the data is at `GET /api/v1/admin/runtime`).
+        .route("/admin/runtime", get(runtime::runtime))
         .route("/feedback", get(feedback::list).post(feedback::submit))
         .route("/feedback/{feedback_id}", get(feedback::detail))
         .route("/feedback/{feedback_id}/answer", post(feedback::answer))
