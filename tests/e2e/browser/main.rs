@@ -366,3 +366,61 @@ async fn login_as(client: &reqwest::Client, server: &TestServer, username: &str)
     assert_eq!(reply.status().as_u16(), 303);
     reply.headers().get("set-cookie").expect("session cookie").to_str().expect("ASCII cookie").to_string()
 }
+
+/// The roles added with the pages keep their scopes in the JSON API, and `mvis user password`
+/// sets a password the sign-in page accepts.
+#[tokio::test]
+async fn new_roles_scoped_in_api_and_cli() {
+    for backend in backends() {
+        let (database, server) = demo(backend, "browser_roles").await;
+        let wuhan_clerk = database.token("clerk-wuhan-1");
+        let xiangyang_clerk = database.token("clerk-xiangyang-1");
+        let dealer_admin = database.token("dealer-admin-wuhan");
+        let prefecture_admin = database.token("admin-wuhan");
+
+        let wuhan = server.post(&wuhan_clerk, "/api/v1/invoices", &draft(&test_vin(42, 1), "120000.00")).await;
+        let xiangyang = server.post(&xiangyang_clerk, "/api/v1/invoices", &draft(&test_vin(42, 2), "130000.00")).await;
+        let path = |reply: &mvis_tests::Reply| format!("/api/v1/invoices/142002620001/{}", reply.body["invoice_number"].as_str().expect("number"));
+
+        // A dealer administrator reads the own dealer's invoices but issues nothing.
+        assert_eq!(server.get(&dealer_admin, &path(&wuhan)).await.status, 200, "{backend:?}");
+        assert_eq!(server.get(&dealer_admin, &path(&xiangyang)).await.status, 404);
+        assert_eq!(server.post(&dealer_admin, "/api/v1/invoices", &draft(&test_vin(42, 3), "1.00")).await.status, 403);
+
+        // A prefecture administrator reads and manages only the own prefecture.
+        assert_eq!(server.get(&prefecture_admin, &path(&wuhan)).await.status, 200);
+        assert_eq!(server.get(&prefecture_admin, &path(&xiangyang)).await.status, 404);
+        let dealers = server.get(&prefecture_admin, "/api/v1/admin/dealers").await;
+        assert_eq!(dealers.body["dealers"].as_array().expect("dealers").len(), 1, "{}", dealers.body);
+        let foreign_range = json!({ "dealer_id": "xiangyang-hanjiang", "invoice_code": "142002620003", "start_number": "00000001", "end_number": "00000010" });
+        let refused = server.post(&prefecture_admin, "/api/v1/admin/stock-ranges", &foreign_range).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert_eq!(refused.body["error"]["code"], "outside_scope");
+        let province_admin = json!({ "username": "x-admin", "display_name": "越权", "role": "province_admin" });
+        assert_eq!(server.post(&prefecture_admin, "/api/v1/admin/users", &province_admin).await.status, 403);
+
+        // `province_admin` is accepted as the name of the province administrator role.
+        let admin = database.token("admin");
+        let created = server.post(&admin, "/api/v1/admin/users", &province_admin).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert_eq!(created.body["role"], "admin");
+
+        // The command line sets a password from standard input, and signing in works with it.
+        let mut command = std::process::Command::new(mvis_tests::mvis_bin());
+        command.arg("--data-dir").arg(&database.data_dir).arg("--config-dir").arg(repo_root().join("config"));
+        command.args(["user", "password", "officer-wuhan"]).env_remove("MVIS_DATABASE_URL");
+        command.env("MVIS_SCRIPTS_DIR", &database.scripts_dir).env("MVIS_PLUGIN_DIR", database.data_dir.join("plugins"));
+        if let Some(url) = &database.database_url {
+            command.env("MVIS_DATABASE_URL", url);
+        }
+        command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("run mvis user password");
+        std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), b"a-new-password-1\n").expect("write password");
+        let output = child.wait_with_output().expect("mvis user password finishes");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let login = |password: &'static str| client.post(format!("{}/login", server.base_url)).form(&[("username", "officer-wuhan"), ("password", password)]).send();
+        assert_eq!(login(PASSWORD).await.expect("login").status().as_u16(), 401, "the demo password no longer works");
+        assert_eq!(login("a-new-password-1").await.expect("login").status().as_u16(), 303);
+    }
+}
