@@ -3,7 +3,7 @@
 //! hands the changed paths to the subsystem, which validates before it swaps anything in.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -23,8 +23,8 @@ pub struct WatchHandle {
     _watcher: notify::RecommendedWatcher,
 }
 
-/// Watches `dirs` recursively and calls `on_change` with the changed paths (sorted, without
-/// duplicates) on a dedicated thread, at most once per quiet period of `debounce`.
+/// Watches `dirs` recursively and calls `on_change` on a dedicated thread with the changed paths,
+/// sorted and without duplicates, once the directories have been quiet for `debounce`.
 pub fn watch(name: &'static str, dirs: &[PathBuf], debounce: Duration, on_change: impl Fn(Vec<PathBuf>) + Send + 'static) -> Result<WatchHandle, ReloadError> {
     let (sender, receiver) = mpsc::channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| match result {
@@ -58,11 +58,6 @@ fn debounce_loop(name: &str, receiver: &mpsc::Receiver<PathBuf>, debounce: Durat
         tracing::debug!(watcher = name, files = changed.len(), "change detected");
         on_change(changed.into_iter().collect());
     }
-}
-
-/// Returns true when `path` lies inside `dir`.
-pub fn is_within(path: &Path, dir: &Path) -> bool {
-    path.starts_with(dir)
 }
 
 #[cfg(test)]

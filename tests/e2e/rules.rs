@@ -22,7 +22,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A database whose server loads a private copy of `scripts/`, so a test may edit it.
+/// Creates a database whose server loads a private copy of `scripts/`, so a test may edit it.
 async fn with_own_scripts(backend: Backend, name: &str) -> TestDatabase {
     let mut database = TestDatabase::create(backend, name).await;
     let scripts = database.data_dir.join("scripts");

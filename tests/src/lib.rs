@@ -18,7 +18,7 @@ pub enum Backend {
     Postgres,
 }
 
-/// The backends every end-to-end test runs against. PostgreSQL is required unless
+/// Returns the backends every end-to-end test runs against. PostgreSQL is required unless
 /// `MVIS_TEST_BACKENDS=sqlite` is set for a quick local run.
 pub fn backends() -> Vec<Backend> {
     if std::env::var("MVIS_TEST_BACKENDS").as_deref() == Ok("sqlite") {
@@ -239,7 +239,7 @@ pub fn test_vin(seed: u32, serial: u32) -> String {
     text.into_iter().collect()
 }
 
-/// A complete draft for a domestic car; tests override fields as needed.
+/// Returns a complete draft for a domestic car. Tests override fields as needed.
 pub fn draft(vin: &str, total_amount: &str) -> Value {
     serde_json::json!({
         "buyer_name": "张三",

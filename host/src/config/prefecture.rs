@@ -41,7 +41,7 @@ pub struct PluginSelection {
     pub settings: BTreeMap<String, toml::Table>,
 }
 
-/// Where a printer puts the page: offsets in millimetres added to every position of the layout.
+/// Printer profile: offsets in millimetres added to every position of the layout.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrinterProfile {

@@ -72,7 +72,7 @@ pub fn candidate_for(set_dir: &Path, config_dir: &Path, prefecture_code: &str) -
     ScriptSet::compile(engine, Limits::default(), scripts_root(set_dir), set_dir, overrides)
 }
 
-/// How one stored invoice would come out under the live and the candidate set.
+/// Differences for one stored invoice between the live and the candidate set.
 #[derive(Clone, Debug, Serialize)]
 pub struct DryRunChange {
     pub invoice_code: String,

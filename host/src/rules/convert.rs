@@ -50,8 +50,8 @@ fn seller_fields(map: &mut Map, dealer: &Dealer) {
     text(map, "seller_tax_id", &dealer.taxpayer_id);
 }
 
-/// The map `vat_rate` sees before amounts are computed: the draft, the seller and the issue date.
-/// `total_amount` is fen when it parses, `()` otherwise.
+/// Builds the argument of `vat_rate`, before amounts are computed: the draft, the seller and the
+/// issue date. `total_amount` is fen when it parses, `()` otherwise.
 pub fn draft_map(draft: &InvoiceDraft, dealer: &Dealer, issue_date: NaiveDate) -> Map {
     let mut map = Map::new();
     draft_fields(&mut map, draft);
@@ -62,7 +62,7 @@ pub fn draft_map(draft: &InvoiceDraft, dealer: &Dealer, issue_date: NaiveDate) -
     map
 }
 
-/// The map `validate` and `purchase_tax` see for a draft that passed the national checks.
+/// Builds the argument of `validate` for a draft that passed the national checks.
 pub fn validated_map(validated: &ValidatedDraft, dealer: &Dealer) -> Map {
     let mut map = draft_map(&validated.draft, dealer, validated.issue_date);
     map.insert("total_amount".into(), Dynamic::from(validated.total_amount.0));
@@ -73,7 +73,7 @@ pub fn validated_map(validated: &ValidatedDraft, dealer: &Dealer) -> Map {
     map
 }
 
-/// The map for a stored invoice (dry runs, purchase tax for officers).
+/// Builds the argument of the script functions for a stored invoice (dry runs, purchase tax).
 pub fn invoice_map(invoice: &Invoice, seller_kind: SellerKind) -> Map {
     let draft = InvoiceDraft {
         buyer_name: invoice.buyer_name.clone(),
@@ -111,7 +111,7 @@ pub fn invoice_map(invoice: &Invoice, seller_kind: SellerKind) -> Map {
     map
 }
 
-/// The map `offline_limits` sees.
+/// Builds the argument of `offline_limits`.
 pub fn dealer_map(dealer: &Dealer) -> Map {
     let mut map = Map::new();
     seller_fields(&mut map, dealer);

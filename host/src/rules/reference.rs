@@ -84,8 +84,8 @@ impl ReferenceTables {
         Ok(ReferenceTables { models, model_keys, minimum_prices, minimum_price_keys })
     }
 
-    /// Finds the model an invoice's 厂牌型号 names: it must contain the brand (with or without the
-    /// trailing 牌) and the model; the longest matching model wins.
+    /// Finds the model that an invoice's 厂牌型号 names. The text must contain the brand (with or
+    /// without the trailing 牌) and the model, and the longest matching model wins.
     pub fn model(&self, brand_model: &str) -> Option<&VehicleModel> {
         let key = match_key(brand_model);
         self.models

@@ -18,7 +18,7 @@ use super::RuleError;
 use crate::config::prefecture::{self, PrefectureConfig};
 use crate::reload::{DEFAULT_DEBOUNCE, WatchHandle, watch};
 
-/// What `GET /api/v1/admin/runtime` shows for one prefecture's scripts.
+/// Load state of one prefecture's scripts, as `GET /api/v1/admin/runtime` lists it.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ScriptStatus {
     pub prefecture_code: String,

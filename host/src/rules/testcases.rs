@@ -14,7 +14,7 @@ use crate::domain::vat::split_total;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TestCase {
-    /// What the case shows, in the author's words.
+    /// Description of the case, in the author's words.
     name: String,
     /// Invoice fields by canonical name. Amounts are yuan strings ("99000.00").
     invoice: toml::Table,

@@ -108,7 +108,3 @@ pub async fn list(pool: &AnyPool, prefecture_code: Option<&str>) -> Result<Vec<D
     };
     rows.iter().map(from_row).collect()
 }
-
-pub async fn all_for_verify(pool: &AnyPool) -> Result<Vec<Dealer>, StoreError> {
-    list(pool, None).await
-}

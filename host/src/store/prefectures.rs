@@ -35,17 +35,7 @@ pub async fn upsert(conn: &mut AnyConnection, prefecture: &Prefecture) -> Result
 
 pub async fn list(pool: &AnyPool) -> Result<Vec<Prefecture>, StoreError> {
     let rows = sqlx::query("SELECT code, name, name_2008, kind, pilot FROM prefectures ORDER BY code").fetch_all(pool).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Prefecture {
-                code: row.try_get("code")?,
-                name: row.try_get("name")?,
-                name_2008: row.try_get("name_2008")?,
-                kind: row.try_get("kind")?,
-                pilot: row.try_get::<i64, _>("pilot")? != 0,
-            })
-        })
-        .collect()
+    rows.iter().map(prefecture_from_row).collect()
 }
 
 pub async fn get(conn: &mut AnyConnection, code: &str) -> Result<Option<Prefecture>, StoreError> {

@@ -6,7 +6,7 @@
 //! commits form the next batch, so batch size follows concurrency.
 //!
 //! Contract for jobs: a job returns `JobError::Rejected` only before its first write. A database
-//! error aborts the batch; the writer then rolls back and runs each job of the batch in its own
+//! error aborts the batch. The writer then rolls back and runs each job of the batch in its own
 //! transaction, so one bad job cannot fail its neighbours.
 
 use std::future::Future;
