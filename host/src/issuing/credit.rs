@@ -1,11 +1,12 @@
 //! Credit (红字) invoices: a new number from the dealer's stock, amounts mirroring the original with a
 //! negative sign, and a reference to it. An invoice is credited at most once, in full.
 
+use super::declare::live_declaration;
 use super::scope::clerk_dealer;
 use super::void::status_label;
 use super::{Actor, InvoiceView, Issuing, IssuingError, can_see_invoice};
 use crate::domain::calendar::legal_date;
-use crate::domain::invoice::{Invoice, InvoiceKind, InvoiceStatus, MAX_TEXT_CHARS, format_invoice_number};
+use crate::domain::invoice::{Finding, FindingLevel, Invoice, InvoiceKind, InvoiceStatus, MAX_TEXT_CHARS, format_invoice_number};
 use crate::domain::rejection::Rejection;
 use crate::domain::uppercase::amount_in_words;
 use crate::store::writer::{JobError, JobFuture, JobOutput, WriteContext, WriteJob};
@@ -73,7 +74,18 @@ impl CreditJob {
             return Err(Rejection::new(409, "stock_exhausted", None, "本单位发票号码段已用完，请向主管税务机关领购新的发票后再开具红字发票").into());
         };
 
-        let credit = self.credit_for(&original, claimed, ctx);
+        let mut credit = self.credit_for(&original, claimed, ctx);
+        if let Some(declaration) = live_declaration(ctx, &original).await? {
+            credit.findings.push(Finding {
+                level: FindingLevel::Flag,
+                code: "credited_after_declaration".to_string(),
+                field: None,
+                message: format!(
+                    "原发票（代码 {}，号码 {}）已用于车辆购置税申报（申报编号 {}），开具红字发票后需复核",
+                    original.invoice_code, original.invoice_number, declaration.declaration_number
+                ),
+            });
+        }
         invoices::insert(ctx.conn(), &credit).await?;
         ctx.record(&self.actor.username, "invoice.credit_issued", &credit.entity_key(), &credit).await?;
 

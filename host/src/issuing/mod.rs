@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod credit;
+mod declare;
 mod feedback;
 mod issue;
 mod preview;
@@ -25,6 +26,7 @@ use crate::domain::invoice::{Invoice, InvoiceDraft};
 use crate::domain::rejection::Rejection;
 use crate::store::idempotency::IdempotencyClaim;
 use crate::store::writer::{JobOutput, WriteError, Writer};
+use crate::store::declarations::{self, Declaration};
 use crate::store::{Store, StoreError, invoices};
 
 /// Error of a use case.
@@ -170,6 +172,39 @@ impl Issuing {
     pub async fn create_user(&self, actor: &Actor, user: NewUser, claim: Option<IdempotencyClaim>) -> Result<JobOutput, IssuingError> {
         let job = admin::prepare_user(actor, user)?;
         Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    /// Marks an invoice as used in a purchase-tax declaration, with the tax the rule scripts compute now.
+    pub async fn declare(
+        &self,
+        actor: &Actor,
+        invoice_code: &str,
+        invoice_number: &str,
+        declaration_number: &str,
+        claim: Option<IdempotencyClaim>,
+    ) -> Result<JobOutput, IssuingError> {
+        let job = declare::prepare_declare(self, actor, invoice_code, invoice_number, declaration_number).await?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    /// Revokes an invoice's live declaration; the row stays, marked revoked, with the reason.
+    pub async fn revoke_declaration(
+        &self,
+        actor: &Actor,
+        invoice_code: &str,
+        invoice_number: &str,
+        reason: &str,
+        claim: Option<IdempotencyClaim>,
+    ) -> Result<JobOutput, IssuingError> {
+        let job = declare::prepare_revoke(actor, invoice_code, invoice_number, reason)?;
+        Ok(self.writer.submit(Box::new(job), claim).await?)
+    }
+
+    /// Returns the declaration of an invoice the actor may see, live or revoked.
+    pub async fn find_declaration(&self, actor: &Actor, invoice_code: &str, invoice_number: &str) -> Result<Option<Declaration>, IssuingError> {
+        self.find_invoice(actor, invoice_code, invoice_number).await?;
+        let mut conn = self.store.pool().acquire().await.map_err(StoreError::from)?;
+        Ok(declarations::get(&mut conn, invoice_code, invoice_number).await?)
     }
 
     /// Creates a bearer token for `username` and returns it; only its hash is stored.

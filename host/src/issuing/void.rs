@@ -1,6 +1,7 @@
 //! Voiding (作废): only by the issuing dealer, only within the calendar month of issue (Asia/Shanghai);
 //! after that the dealer issues a credit invoice instead.
 
+use super::declare::live_declaration;
 use super::scope::clerk_dealer;
 use super::{Actor, InvoiceView, Issuing, IssuingError, can_see_invoice};
 use crate::domain::calendar::{legal_date, same_calendar_month};
@@ -52,6 +53,19 @@ impl VoidJob {
             )
             .into());
         }
+        if let Some(declaration) = live_declaration(ctx, &invoice).await? {
+            return Err(Rejection::new(
+                409,
+                "invoice_declared",
+                None,
+                format!(
+                    "该发票已用于车辆购置税申报（申报编号 {}），不能作废；如确需更正，请先由税务人员撤销申报，或开具红字发票",
+                    declaration.declaration_number
+                ),
+            )
+            .into());
+        }
+
         let today = legal_date(ctx.now());
         if !same_calendar_month(invoice.issue_date, today) {
             return Err(Rejection::new(

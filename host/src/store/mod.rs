@@ -4,6 +4,7 @@
 //! write path and commits concurrent requests together (group commit).
 
 pub mod dealers;
+pub mod declarations;
 pub mod feedback;
 pub mod idempotency;
 pub mod invoices;

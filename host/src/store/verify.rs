@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::ledger::{GENESIS_HASH, entry_from_row};
 use super::rows::{INVOICE_COLUMNS, invoice_from_row};
-use super::{Store, StoreError, dealers, invoices, stock, users};
+use super::{Store, StoreError, dealers, declarations, invoices, stock, users};
 
 /// A problem found by verification, with the entry and entity involved.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -140,6 +140,10 @@ async fn check_other_entities(store: &Store, latest: &Latest, report: &mut Verif
     for user in users::list(store.pool()).await? {
         report.rows_checked += 1;
         compare(user.entity_key(), serde_json::to_string(&user).expect("user serialises"), report);
+    }
+    for declaration in declarations::list(store.pool()).await? {
+        report.rows_checked += 1;
+        compare(declaration.entity_key(), serde_json::to_string(&declaration).expect("declaration serialises"), report);
     }
     for range in stock::list(store.pool(), None).await? {
         report.rows_checked += 1;

@@ -99,6 +99,17 @@ fn schemas() -> Value {
         "InvoicePage": { "type": "object", "properties": {
             "page": { "type": "integer" }, "page_size": { "type": "integer" }, "total": { "type": "integer" },
             "invoices": { "type": "array", "items": { "$ref": "#/components/schemas/Invoice" } } } },
+        "DeclareRequest": { "type": "object", "additionalProperties": false, "required": ["declaration_number"],
+            "properties": { "declaration_number": text("车辆购置税申报编号：1 至 40 位字母、数字或连字符") } },
+        "RevokeDeclarationRequest": { "type": "object", "additionalProperties": false, "required": ["reason"],
+            "properties": { "reason": text("撤销原因") } },
+        "Declaration": { "type": "object", "properties": {
+            "invoice_code": text("发票代码"), "invoice_number": text("发票号码"), "declaration_number": text("申报编号"),
+            "state": { "enum": ["declared", "revoked"] }, "prefecture_code": text("地市代码"),
+            "taxable_price": { "type": "integer", "description": "计税价格（分），登记时按规则脚本计算" },
+            "purchase_tax": { "type": "integer", "description": "应纳税额（分），登记时按规则脚本计算" },
+            "declared_at": text("登记时间"), "declared_by": text("登记人"),
+            "revoked_at": text("撤销时间"), "revoked_by": text("撤销人"), "revoke_reason": text("撤销原因") } },
         "CreditRequest": { "type": "object", "additionalProperties": false, "properties": { "reason": text("冲红原因") } },
         "NewDealer": { "type": "object", "additionalProperties": false,
             "required": ["dealer_id", "prefecture_code", "taxpayer_id", "name", "seller_kind"],
@@ -160,6 +171,13 @@ pub fn build() -> Value {
             ], "responses": printed("校准页") } },
             "/api/v1/admin/runtime": { "get": { "summary": "各地市已加载的规则脚本（文件、哈希、加载时间、加载错误）、已加载的插件（版本、接口版本、SHA-256、加载时间、加载错误）及各地市选用的插件（管理员）",
                 "responses": ok("200", "Object", "运行时状态") } },
+            "/api/v1/invoices/{code}/{number}/declaration": {
+                "get": { "summary": "发票的车辆购置税申报登记（含已撤销的）", "parameters": invoice_parameters, "responses": ok("200", "Declaration", "申报登记") },
+                "post": { "summary": "登记车辆购置税申报（税务人员）；已申报的发票不能作废，冲红会标记复核", "parameters": void_parameters,
+                    "requestBody": body("DeclareRequest"), "responses": ok("201", "Declaration", "已登记") }
+            },
+            "/api/v1/invoices/{code}/{number}/declaration/revoke": { "post": { "summary": "撤销车辆购置税申报登记（税务人员）", "parameters": void_parameters,
+                "requestBody": body("RevokeDeclarationRequest"), "responses": ok("200", "Declaration", "已撤销") } },
             "/api/v1/invoices/{code}/{number}/credit": { "post": { "summary": "开具红字发票", "parameters": void_parameters, "requestBody": body("CreditRequest"), "responses": ok("201", "Invoice", "红字发票") } },
             "/api/v1/stock": { "get": { "summary": "本单位发票库存（开票员）", "responses": ok("200", "Object", "号码段与剩余份数") } },
             "/api/v1/prefectures": { "get": { "summary": "地市列表", "responses": ok("200", "Object", "地市") } },

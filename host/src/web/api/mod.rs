@@ -1,6 +1,7 @@
 //! JSON routes under `/api/v1`.
 
 mod admin;
+mod declarations;
 mod invoices;
 pub(crate) mod print;
 mod runtime;
@@ -25,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/{code}/{number}/purchase-tax", get(invoices::purchase_tax))
         .route("/invoices/{code}/{number}/void", post(invoices::void))
         .route("/invoices/{code}/{number}/credit", post(invoices::credit))
+        .route("/invoices/{code}/{number}/declaration", get(declarations::get_declaration).post(declarations::declare))
+        .route("/invoices/{code}/{number}/declaration/revoke", post(declarations::revoke))
         .route("/invoices/{code}/{number}/print", get(print::print_invoice))
         .route("/printer-profiles/{profile}/calibration", get(print::print_calibration))
         .route("/stock", get(admin::own_stock))

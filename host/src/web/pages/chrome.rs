@@ -103,6 +103,8 @@ pub fn action_label(action: &str) -> String {
         "invoice.credit_issued" => "开具红字发票".to_string(),
         "invoice.credited" => "被冲红".to_string(),
         "invoice.credit_voided" => "红字发票作废，原发票恢复正常".to_string(),
+        "declaration.declared" => "登记车辆购置税申报".to_string(),
+        "declaration.revoked" => "撤销车辆购置税申报".to_string(),
         other => other.to_string(),
     }
 }

@@ -22,6 +22,8 @@ use crate::issuing::{DraftPreview, InvoiceView, IssuingError, clerk_dealer, rest
 use crate::store::idempotency::IdempotencyClaim;
 use crate::store::invoices::{self, InvoiceFilter};
 use crate::store::users::{Role, new_token};
+use crate::rules::PurchaseTax;
+use crate::store::declarations::{Declaration, DeclarationState, declaration_entity_key};
 use crate::store::{dealers, ledger, stock};
 use crate::web::AppState;
 use crate::web::api::print::{parse_format, parse_mode, printed_response};
@@ -350,7 +352,7 @@ struct HistoryRow {
 
 #[derive(askama::Template)]
 #[template(path = "invoice_detail.html")]
-struct DetailPage {
+pub(super) struct DetailPage {
     chrome: Chrome,
     invoice: Invoice,
     status: &'static str,
@@ -358,33 +360,84 @@ struct DetailPage {
     history: Vec<HistoryRow>,
     can_void: bool,
     can_credit: bool,
+    /// The invoice's declaration, live or revoked.
+    declaration: Option<Declaration>,
+    /// Purchase tax as the rule scripts compute it now, or the reason it could not be computed;
+    /// shown to officers and administrators.
+    purchase_tax: Option<Result<PurchaseTax, String>>,
+    can_declare: bool,
+    can_revoke: bool,
     notice: &'static str,
     error: String,
 }
 
-async fn detail_page(state: &AppState, signed_in: &SignedIn, code: &str, number: &str, notice: &str, error: String) -> Result<DetailPage, PageError> {
+/// Builds the detail page; `error` is shown at the top when a form on it was rejected.
+pub(super) async fn detail_page(state: &AppState, signed_in: &SignedIn, code: &str, number: &str, notice: &str, error: String) -> Result<DetailPage, PageError> {
     let invoice = state.issuing.find_invoice(&signed_in.user, code, number).await?;
-    let entries = ledger::history(state.issuing.store().pool(), &invoice_entity_key(code, number)).await?;
-    let history = entries
-        .into_iter()
-        .map(|entry| {
-            let status = serde_json::from_str::<Invoice>(&entry.payload).map(|state| status_label(&state).to_string()).unwrap_or_default();
-            HistoryRow { seq: entry.seq, recorded_at: entry.recorded_at, actor: entry.actor, action: action_label(&entry.action), status, hash: entry.hash[..16].to_string() }
-        })
-        .collect();
-    let is_clerk = signed_in.user.role == Role::DealerClerk;
+    let declaration = state.issuing.find_declaration(&signed_in.user, code, number).await?;
+    let history = history_rows(state, code, number).await?;
+
+    let role = signed_in.user.role;
+    let is_clerk = role == Role::DealerClerk;
+    let is_officer = role == Role::Officer;
     let live = invoice.status == InvoiceStatus::Issued;
+    let normal = invoice.kind == InvoiceKind::Normal;
+    let declared = declaration.as_ref().is_some_and(Declaration::is_live);
+
+    let purchase_tax = if normal && matches!(role, Role::Officer | Role::PrefectureAdmin | Role::Admin) {
+        Some(state.issuing.purchase_tax(&invoice).await.map_err(|err| match err {
+            IssuingError::Rejected(rejection) => rejection.message,
+            other => other.to_string(),
+        }))
+    } else {
+        None
+    };
+
     Ok(DetailPage {
         chrome: Chrome::new(signed_in, "/invoices"),
         status: status_label(&invoice),
         is_credit: invoice.kind == InvoiceKind::Credit,
-        can_void: is_clerk && live,
-        can_credit: is_clerk && live && invoice.kind == InvoiceKind::Normal,
+        can_void: is_clerk && live && !declared,
+        can_credit: is_clerk && live && normal,
+        can_declare: is_officer && live && normal && !declared,
+        can_revoke: is_officer && declared,
+        declaration,
+        purchase_tax,
         history,
         invoice,
         notice: notice_text(notice),
         error,
     })
+}
+
+/// Merges the ledger entries of the invoice and of its declaration in ledger order.
+async fn history_rows(state: &AppState, code: &str, number: &str) -> Result<Vec<HistoryRow>, PageError> {
+    let pool = state.issuing.store().pool();
+    let mut entries = ledger::history(pool, &invoice_entity_key(code, number)).await?;
+    entries.extend(ledger::history(pool, &declaration_entity_key(code, number)).await?);
+    entries.sort_by_key(|entry| entry.seq);
+
+    let rows = entries
+        .into_iter()
+        .map(|entry| {
+            let status = if let Ok(invoice) = serde_json::from_str::<Invoice>(&entry.payload) {
+                status_label(&invoice).to_string()
+            } else if let Ok(declaration) = serde_json::from_str::<Declaration>(&entry.payload) {
+                declaration_label(&declaration)
+            } else {
+                String::new()
+            };
+            HistoryRow { seq: entry.seq, recorded_at: entry.recorded_at, actor: entry.actor, action: action_label(&entry.action), status, hash: entry.hash[..16].to_string() }
+        })
+        .collect();
+    Ok(rows)
+}
+
+fn declaration_label(declaration: &Declaration) -> String {
+    match declaration.state {
+        DeclarationState::Declared => format!("已申报（编号 {}）", declaration.declaration_number),
+        DeclarationState::Revoked => format!("申报已撤销（编号 {}）", declaration.declaration_number),
+    }
 }
 
 pub async fn detail(State(state): State<AppState>, signed_in: SignedIn, Path((code, number)): Path<(String, String)>, Query(query): Query<NoticeQuery>) -> Result<Response, PageError> {

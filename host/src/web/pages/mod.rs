@@ -4,6 +4,7 @@
 
 mod admin;
 mod chrome;
+mod declarations;
 mod feedback;
 mod invoices;
 mod limiter;
@@ -41,6 +42,8 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/{code}/{number}", get(invoices::detail))
         .route("/invoices/{code}/{number}/void", post(invoices::void))
         .route("/invoices/{code}/{number}/credit", post(invoices::credit))
+        .route("/invoices/{code}/{number}/declaration", post(declarations::declare))
+        .route("/invoices/{code}/{number}/declaration/revoke", post(declarations::revoke))
         .route("/invoices/{code}/{number}/print", get(invoices::print))
         .route("/stock", get(invoices::stock))
         .route("/lookup", get(invoices::lookup))
@@ -212,6 +215,8 @@ pub fn notice_text(notice: &str) -> &'static str {
         "issued" => "发票已开具",
         "voided" => "发票已作废",
         "credited" => "红字发票已开具，原发票已冲红",
+        "declared" => "车辆购置税申报已登记",
+        "declaration_revoked" => "车辆购置税申报已撤销",
         "dealer_created" => "销货单位已登记",
         "user_created" => "用户已创建",
         "password_reset" => "密码已重置，该用户需用新密码重新登录",
