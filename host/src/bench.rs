@@ -29,6 +29,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         requests: u64,
     },
+    /// 并发发送 GET 请求并统计延迟分位数；请求路径逐行取自文件并循环使用，例如 /api/v1/invoices?vin=…（按车辆识别代号查询）或统计报表地址
+    Get {
+        /// 服务地址，例如 http://127.0.0.1:8080
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// 访问令牌
+        #[arg(long, env = "MVIS_TOKEN", hide_env_values = true)]
+        token: String,
+        /// 路径文件：每行一个以 / 开头的请求路径
+        #[arg(long)]
+        paths: std::path::PathBuf,
+        /// 并发客户端数
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+        /// 总请求数
+        #[arg(long, default_value_t = 10_000)]
+        requests: u64,
+    },
 }
 
 /// Characters allowed in a VIN (GB 16735: no I, O, Q).
@@ -49,8 +67,14 @@ pub fn synthetic_vin(rng: &mut impl Rng, serial: u64) -> Vin {
 }
 
 pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Issue { url, token, clients, requests } = command;
-    if *clients == 0 || *requests == 0 {
+    match command {
+        BenchCommand::Issue { url, token, clients, requests } => run_issue(url, token, *clients, *requests).await,
+        BenchCommand::Get { url, token, paths, clients, requests } => run_get(url, token, paths, *clients, *requests).await,
+    }
+}
+
+async fn run_issue(url: &str, token: &str, clients: usize, requests: u64) -> anyhow::Result<()> {
+    if clients == 0 || requests == 0 {
         bail!("--clients 和 --requests 必须大于 0");
     }
     let endpoint = format!("{}/api/v1/invoices", url.trim_end_matches('/'));
@@ -59,9 +83,9 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
     let started = Instant::now();
 
     let mut workers = Vec::new();
-    for _ in 0..*clients {
+    for _ in 0..clients {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
-        let (endpoint, token, next_request, failures, total) = (endpoint.clone(), token.clone(), next_request.clone(), failures.clone(), *requests);
+        let (endpoint, token, next_request, failures, total) = (endpoint.clone(), token.to_string(), next_request.clone(), failures.clone(), requests);
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut rng = rand::rngs::StdRng::from_os_rng();
@@ -107,9 +131,69 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
     for worker in workers {
         latencies.extend(worker.await.context("bench worker panicked")?);
     }
-    let elapsed = started.elapsed();
-    latencies.sort();
+    print_summary(clients, "issued", "invoices/s", latencies, failures.load(Ordering::Relaxed), started.elapsed());
+    Ok(())
+}
 
+/// Sends GET requests for the paths in `paths_file`, in order and round robin, from `clients`
+/// concurrent clients; every response must be 200.
+async fn run_get(url: &str, token: &str, paths_file: &std::path::Path, clients: usize, requests: u64) -> anyhow::Result<()> {
+    if clients == 0 || requests == 0 {
+        bail!("--clients 和 --requests 必须大于 0");
+    }
+    let text = std::fs::read_to_string(paths_file).with_context(|| format!("无法读取路径文件 {}", paths_file.display()))?;
+    let paths: Arc<Vec<String>> = Arc::new(text.lines().map(str::trim).filter(|line| line.starts_with('/')).map(str::to_string).collect());
+    if paths.is_empty() {
+        bail!("路径文件 {} 中没有以 / 开头的请求路径", paths_file.display());
+    }
+
+    let base = url.trim_end_matches('/').to_string();
+    let next_request = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..clients {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let (base, token, paths, next_request, failures) = (base.clone(), token.to_string(), paths.clone(), next_request.clone(), failures.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let serial = next_request.fetch_add(1, Ordering::Relaxed);
+                if serial >= requests {
+                    break;
+                }
+                let path = &paths[(serial % paths.len() as u64) as usize];
+                let sent = Instant::now();
+                let response = client.get(format!("{base}{path}")).bearer_auth(&token).send().await;
+                let outcome = match response {
+                    Ok(response) if response.status().as_u16() == 200 => response.bytes().await.map_err(|err| err.to_string()),
+                    Ok(response) => Err(format!("HTTP {} {}", response.status(), response.text().await.unwrap_or_default())),
+                    Err(err) => Err(err.to_string()),
+                };
+                match outcome {
+                    Ok(_) => latencies.push(sent.elapsed()),
+                    Err(message) => {
+                        if failures.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("请求 {path} 失败：{message}");
+                        }
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.context("bench worker panicked")?);
+    }
+    print_summary(clients, "succeeded", "requests/s", latencies, failures.load(Ordering::Relaxed), started.elapsed());
+    Ok(())
+}
+
+/// Prints counts, throughput and latency percentiles (nearest rank) of a run.
+fn print_summary(clients: usize, done_label: &str, rate_unit: &str, mut latencies: Vec<Duration>, failures: u64, elapsed: Duration) {
+    latencies.sort();
     let succeeded = latencies.len();
     let percentile = |p: f64| -> Duration {
         if latencies.is_empty() {
@@ -119,12 +203,11 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
         latencies[index]
     };
     println!("clients: {clients}");
-    println!("issued: {succeeded}, failed: {}", failures.load(Ordering::Relaxed));
+    println!("{done_label}: {succeeded}, failed: {failures}");
     println!("elapsed: {:.2} s", elapsed.as_secs_f64());
-    println!("throughput: {:.0} invoices/s", succeeded as f64 / elapsed.as_secs_f64());
+    println!("throughput: {:.0} {rate_unit}", succeeded as f64 / elapsed.as_secs_f64());
     for p in [50.0, 90.0, 99.0, 99.9] {
         println!("p{p}: {:.2} ms", percentile(p).as_secs_f64() * 1000.0);
     }
     println!("max: {:.2} ms", latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0);
-    Ok(())
 }

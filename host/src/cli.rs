@@ -89,6 +89,9 @@ enum Command {
     /// 性能测试工具
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
+    /// 生成合成数据（仅用于性能测试，生产环境拒绝）
+    #[command(subcommand)]
+    Generate(GenerateCommand),
     /// WebAssembly 插件工具：打包、检查、测试、性能测试
     #[command(subcommand)]
     Plugin(crate::plugins::cli::PluginCommand),
@@ -120,6 +123,12 @@ enum ScriptCommand {
         /// 候选脚本集目录，例如 /tmp/hubei-new
         dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum GenerateCommand {
+    /// 按湖北各地市、品牌、车型和价格分布生成合成发票，连同销货单位、号码段和台账记录；运行期间不要启动服务
+    Invoices(crate::generate::GenerateArgs),
 }
 
 #[derive(Subcommand)]
@@ -324,6 +333,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let plugins = crate::plugins::cli::start_host(plugin_dir, &cli.config_dir, pdf_font)?;
             serve(store, settings, clock, rules, plugins, listen).await?;
         }
+        Command::Generate(GenerateCommand::Invoices(args)) => {
+            crate::generate::run(&store, &settings, &rules, &cli.config_dir, args).await?;
+            store.close().await;
+        }
         Command::Script(ScriptCommand::DryRun { prefecture, from, to, dir }) => {
             let code = crate::cli_script::dry_run(&store, &rules, &cli.config_dir, prefecture, *from, *to, dir).await?;
             store.close().await;
@@ -424,7 +437,7 @@ async fn run_admin(command: &Command, issuing: &Issuing, store: &Store) -> anyho
             let ended = crate::store::sessions::delete_for_user(store.pool(), username).await?;
             eprintln!("已设置用户 {username} 的登录密码，已退出其 {ended} 个登录会话");
         }
-        Command::Serve { .. } | Command::Bench(_) | Command::Script(_) | Command::Plugin(_) => unreachable!("handled in run"),
+        Command::Serve { .. } | Command::Bench(_) | Command::Generate(_) | Command::Script(_) | Command::Plugin(_) => unreachable!("handled in run"),
     }
     Ok(ExitCode::SUCCESS)
 }

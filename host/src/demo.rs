@@ -10,7 +10,7 @@ use crate::issuing::{Actor, Issuing, IssuingError, NewDealer, NewStockRange, New
 use crate::store::users::Role;
 use crate::store::{dealers, prefectures};
 
-const PREFECTURES_CSV: &str = include_str!("../../config/hubei-prefectures.csv");
+pub(crate) const PREFECTURES_CSV: &str = include_str!("../../config/hubei-prefectures.csv");
 
 /// Web sign-in password of every demo user. Demo data only: set real passwords with
 /// `mvis user password USER` before anyone else can reach the server.

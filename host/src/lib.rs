@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod generate;
 pub mod issuing;
 pub mod plugins;
 pub mod reload;

@@ -648,6 +648,31 @@ pub fn check_seller_tax_id(s: &str) -> Result<IdentifierCheck, IdentifierError> 
     }
 }
 
+/// Completes a USCC from its first 16 characters: computes the embedded organisation code's check
+/// character (position 17) and the USCC check character (position 18). Returns `None` when a
+/// character is outside the USCC charset. The synthetic data generator uses it.
+pub fn uscc_with_check_chars(first16: &str) -> Option<String> {
+    let mut chars: Vec<char> = first16.chars().collect();
+    if chars.len() != 16 || chars.iter().any(|&c| uscc_value(c).is_none() || organization_code_value(c).is_none()) {
+        return None;
+    }
+    chars.push(organization_code_check_char(&chars[8..16]));
+
+    let sum: u32 = chars.iter().zip(USCC_WEIGHTS).map(|(&c, weight)| uscc_value(c).expect("checked above") * weight).sum();
+    chars.push(USCC_CHARSET.as_bytes()[((31 - sum % 31) % 31) as usize] as char);
+    Some(chars.into_iter().collect())
+}
+
+/// Completes an 18-character resident id from its first 17 digits with the GB 11643 check
+/// character. Returns `None` unless given exactly 17 ASCII digits.
+pub fn resident_id_with_check_char(first17: &str) -> Option<String> {
+    if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let sum: u32 = first17.bytes().zip(RESIDENT_ID_WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
+    Some(format!("{first17}{}", RESIDENT_ID_CHECK_CHARS[(sum % 11) as usize]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1251,5 +1276,21 @@ mod tests {
                 error.message_zh()
             );
         }
+    }
+
+    #[test]
+    fn completed_identifiers_pass_their_checks() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        for first16 in ["9142010030000000", "91420600MA49C3F1", "9142900431776543"] {
+            let uscc = uscc_with_check_chars(first16).unwrap();
+            let check = check_uscc(&uscc).unwrap();
+            assert!(check.warnings.is_empty(), "{uscc}: {:?}", check.warnings);
+        }
+        for first17 in ["42010119800101001", "42060219951231123"] {
+            let id = resident_id_with_check_char(first17).unwrap();
+            assert!(check_resident_id(&id, today).is_ok(), "{id}");
+        }
+        assert_eq!(uscc_with_check_chars("91420100I0000000"), None);
+        assert_eq!(resident_id_with_check_char("4201011980010100"), None);
     }
 }
