@@ -174,6 +174,17 @@ async fn lookup_and_foreign_invoice_rejected() {
         assert!(browser.find_all_count("#void-button").await == 0, "an officer cannot void");
         browser.screenshot(shots.as_deref(), "07-officer-detail").await;
 
+        // The officer sees the purchase tax and marks the invoice declared.
+        assert!(browser.text("#purchase-tax").await.contains("应纳税额"));
+        browser.fill("#declaration_number", "WH-2017-0719").await;
+        browser.click("#declare-form button").await;
+        let declared = browser.wait_for_text("#declaration-state", "WH-2017-0719").await;
+        assert!(declared.contains("已登记车辆购置税申报"), "{declared}");
+        assert!(browser.text("#history-table").await.contains("登记车辆购置税申报"));
+        assert_eq!(browser.find_all_count("#declare-form").await, 0, "a declared invoice offers no second declaration");
+        browser.client.execute("document.getElementById('declaration').scrollIntoView()", vec![]).await.expect("scroll to the declaration");
+        browser.screenshot(shots.as_deref(), "15-officer-declared").await;
+
         browser.goto(&format!("{base}/lookup")).await;
         browser.fill("#vin", &vin.to_lowercase()).await;
         browser.click("#lookup-by-vin button").await;
@@ -184,6 +195,13 @@ async fn lookup_and_foreign_invoice_rejected() {
         browser.fill("#number", "00399999").await;
         browser.click("#lookup-by-number button").await;
         assert!(browser.text(".error-summary").await.contains("未找到"));
+        browser.sign_out().await;
+
+        // The issuing clerk no longer gets a void button for the declared invoice.
+        browser.sign_in(base, "clerk-wuhan-1", PASSWORD).await;
+        browser.goto(&format!("{base}/invoices/142002620001/{number}")).await;
+        assert!(browser.text("#declaration-state").await.contains("WH-2017-0719"));
+        assert_eq!(browser.find_all_count("#void-button").await, 0, "a declared invoice cannot be voided");
         browser.sign_out().await;
 
         // Xiangyang's clerk opens Wuhan's invoice by URL: refused as not found, and no admin page.
