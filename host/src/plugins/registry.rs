@@ -33,8 +33,8 @@ pub struct LoadedPlugin {
 
 pub(super) enum Instantiable {
     Printer(PrinterPre<CallState>),
-    // Checked at load; called by the report and CTAIS exchange features once they exist.
-    CtaisAdapter(#[allow(dead_code)] CtaisAdapterPre<CallState>),
+    CtaisAdapter(CtaisAdapterPre<CallState>),
+    // Checked at load; called by the report feature once it exists.
     ReportFormat(#[allow(dead_code)] ReportFormatPre<CallState>),
 }
 
