@@ -1,7 +1,7 @@
-//! CTAIS exchange end to end through the shipped `ctais-text` adapter: imports of taxpayers, stock
-//! and certificates from the GBK files in `tests/data/ctais/` (written by its `make-fixtures`),
-//! with rejected lines, dry runs and partial loads, and the purchase-tax invoice export read back
-//! through the adapter. Every test runs on SQLite and PostgreSQL.
+//! CTAIS exchange end to end through the shipped `ctais-text` adapter. Taxpayers, stock and
+//! certificates are imported from the GBK files in `tests/data/ctais/` (written by its
+//! `make-fixtures`), with rejected lines, dry runs and partial loads. The purchase-tax invoice
+//! export is read back through the adapter. Every test runs on SQLite and PostgreSQL.
 
 use std::path::{Path, PathBuf};
 
@@ -59,15 +59,24 @@ async fn snapshot(database: &TestDatabase) -> (String, String, i64) {
     (dealers, stock, count_rows(database, "conformity_certificates").await)
 }
 
-async fn count_rows(database: &TestDatabase, table: &str) -> i64 {
+async fn connect(database: &TestDatabase) -> sqlx::AnyConnection {
     sqlx::any::install_default_drivers();
     let url = match &database.database_url {
         Some(url) => url.clone(),
         None => format!("sqlite://{}", database.data_dir.join("mvis.sqlite").display()),
     };
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.expect("connect to the test database");
+    <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.expect("connect to the test database")
+}
+
+async fn count_rows(database: &TestDatabase, table: &str) -> i64 {
+    let mut conn = connect(database).await;
     let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(&mut conn).await.expect("count rows");
     sqlx::Row::try_get::<i64, _>(&row, "n").unwrap()
+}
+
+async fn execute(database: &TestDatabase, sql: &str) {
+    let mut conn = connect(database).await;
+    sqlx::query(sql).execute(&mut conn).await.expect("run SQL");
 }
 
 fn assert_ledger_intact(database: &TestDatabase) {
@@ -98,7 +107,8 @@ async fn taxpayers_with_errors_change_nothing() {
         assert_eq!(rejected_code(&report, 10), "date_invalid");
         assert_eq!(rejected_code(&report, 11), "prefecture_mismatch");
         let message = report["rejected"][1]["message"].as_str().unwrap();
-        assert!(message.contains("第 5 行") && message.contains("第 2 行"), "{message}");
+        assert!(message.contains("第 5 行"), "{message}");
+        assert!(message.contains("第 2 行"), "the duplicate names the first line: {message}");
         assert_eq!(report["valid"], 3);
         assert_eq!(report["loaded"], 0);
         assert_eq!(report["applied"], false);
@@ -181,7 +191,8 @@ async fn clean_file_imports_and_truncated_file_fails() {
 
         let (status, _, stderr) = import(&database, "taxpayers", &fixture("taxpayers-truncated.txt"), &[]);
         assert_eq!(status, 1);
-        assert!(stderr.contains("trailer_missing") && stderr.contains("结束行"), "{stderr}");
+        assert!(stderr.contains("trailer_missing"), "{stderr}");
+        assert!(stderr.contains("结束行"), "{stderr}");
         assert_eq!(snapshot(&database).await, before);
 
         let (status, _, stderr) = import(&database, "stock", &fixture("taxpayers-clean.txt"), &[]);
@@ -232,7 +243,23 @@ async fn certificates_import_by_vin() {
         assert_eq!(rejected_code(&report, 2), "certificate_exists");
         assert_eq!(rejected_code(&report, 7), "certificate_exists");
         assert_ledger_intact(&database);
+
+        // A certificate row edited behind the system's back no longer matches its ledger entry.
+        execute(&database, "UPDATE conformity_certificates SET engine_number = 'EDITED' WHERE vin = 'LGBH52E0XKY100001'").await;
+        let (status, stdout, _) = database.mvis(&["ledger", "verify"]);
+        assert_eq!(status, 2, "{stdout}");
+        assert!(stdout.contains("certificate:LGBH52E0XKY100001"), "{stdout}");
     }
+}
+
+#[test]
+fn adapter_fixtures_pass_plugin_test() {
+    let plugin = Path::new(&plugin_dir()).join("ctais-text.wasm");
+    let fixtures = repo_root().join("plugins/ctais-text/fixtures");
+    let result = std::process::Command::new(mvis_bin()).arg("plugin").arg("test").arg(&plugin).arg(&fixtures).output().unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(result.status.success(), "{stdout}{}", String::from_utf8_lossy(&result.stderr));
+    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
 }
 
 /// Converts an API amount such as "-99000.00" to fen.

@@ -24,7 +24,7 @@ use crate::store::dealers::{self, Dealer, Registration};
 use crate::store::prefectures;
 use crate::store::writer::{JobError, JobFuture, JobOutput, WriteContext, WriteJob};
 
-/// What to do with a decoded file.
+/// Options of an import.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ImportOptions {
     /// Check every line and report, but write nothing.

@@ -1,6 +1,6 @@
 //! CTAIS exchange through a prefecture's `ctais_adapter` plugin: decoding files received from
 //! CTAIS into records, and encoding the purchase-tax invoice export. The file formats live only in
-//! the adapter; the host sees canonical records.
+//! the adapter, and the host works only with canonical records.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +19,8 @@ pub use super::bindings::ctais_adapter::mvis::plugin::ctais_records::{
 };
 
 impl PluginLimits {
-    /// Returns limits for CTAIS files, which are far larger than one printed invoice: a file of
-    /// 100,000 certificate lines is about 20 MB of text.
+    /// Returns limits for CTAIS files, which are far larger than one printed invoice. At an
+    /// estimated 200 bytes a line, a file of 100,000 certificate lines is about 20 MB of text.
     pub fn exchange() -> PluginLimits {
         PluginLimits { deadline: Duration::from_secs(30), memory_bytes: 512 << 20, max_input_bytes: 64 << 20, max_output_bytes: 64 << 20, max_concurrent_calls: 2 }
     }
@@ -202,4 +202,31 @@ fn call<R>(
         Ok(Ok(output)) => Ok(output),
     };
     (result, stats)
+}
+
+/// Writes the SDK's sample invoice into an export and reads it back, so an adapter that cannot
+/// read its own export is rejected at load, before any prefecture uses it.
+pub(super) fn self_test_adapter(runtime: &PluginRuntime, plugin: &LoadedPlugin) -> Result<(), String> {
+    let settings = plugin.manifest.resolve_settings(&toml::Table::new())?;
+    let invoice = bindings::invoice_record(&super::printing::sample_invoice());
+    let export = InvoiceExport { prefecture_code: invoice.prefecture_code.clone(), period_from: invoice.issue_date.clone(), period_to: invoice.issue_date.clone(), invoices: vec![invoice.clone()] };
+    let (file, _) = encode(runtime, plugin, &export, &settings);
+    let file = file.map_err(|err| format!("encode-invoice-export: {err}"))?;
+    let (decoded, _) = decode(runtime, plugin, RecordKind::InvoiceExports, &file, &settings);
+    let decoded = decoded.map_err(|err| format!("decode-file of its own export: {err}"))?;
+
+    let read_back = match &decoded.records {
+        RecordBatch::InvoiceExports(records) => records.as_slice(),
+        _ => &[],
+    };
+    let matches = read_back.len() == 1
+        && decoded.rejected_lines.is_empty()
+        && read_back[0].invoice_code == invoice.invoice_code
+        && read_back[0].invoice_number == invoice.invoice_number
+        && read_back[0].vin == invoice.vin
+        && read_back[0].total_amount == invoice.total_amount;
+    if !matches {
+        return Err(format!("decode-file of its own export returned {} records and {} rejected lines instead of the sample invoice", read_back.len(), decoded.rejected_lines.len()));
+    }
+    Ok(())
 }

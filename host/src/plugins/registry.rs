@@ -275,8 +275,10 @@ pub fn load_plugin(runtime: &PluginRuntime, file_name: &str, bytes: &[u8], sha25
         loaded_at: now(),
         instance,
     };
-    if let Instantiable::Printer(_) = plugin.instance {
-        self_test_printer(runtime, &plugin).map_err(LoadError::SelfTest)?;
+    match plugin.instance {
+        Instantiable::Printer(_) => self_test_printer(runtime, &plugin).map_err(LoadError::SelfTest)?,
+        Instantiable::CtaisAdapter(_) => super::ctais::self_test_adapter(runtime, &plugin).map_err(LoadError::SelfTest)?,
+        Instantiable::ReportFormat(_) => {}
     }
     Ok(plugin)
 }

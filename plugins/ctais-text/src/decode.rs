@@ -9,7 +9,7 @@ use mvis_plugin_sdk::{Failure, InvoiceKind, InvoiceStatus, failure};
 use crate::layout::{self, CERTIFICATE_FIELDS, Field, INVOICE_EXPORT_FIELDS, MAGIC, STOCK_FIELDS, TAXPAYER_FIELDS, TRAILER, VERSION};
 use crate::text::{Line, check_line, parse_amount, rejected, split_fields, split_lines};
 
-/// The header's record kind code and the field layout of each record kind.
+/// Returns a record kind's header code, its Chinese name and its field layout.
 fn kind_layout(kind: RecordKind) -> (&'static str, &'static str, &'static [Field]) {
     match kind {
         RecordKind::TaxpayerRegistrations => (layout::TAXPAYERS_KIND, "纳税人登记信息", TAXPAYER_FIELDS),
@@ -154,8 +154,8 @@ fn taxpayer(line: &Line) -> TaxpayerRegistration {
 
 fn stock(line: &Line) -> Result<StockDistribution, RejectedLine> {
     let f = &line.fields;
-    let start: u64 = f[1].parse().expect("eight digits");
-    let end: u64 = f[2].parse().expect("eight digits");
+    let start: u64 = f[1].parse().expect("check_line accepted eight digits");
+    let end: u64 = f[2].parse().expect("check_line accepted eight digits");
     let count: u32 = f[3].parse().expect("checked count");
     if start == 0 || start > end {
         let field = &STOCK_FIELDS[2];

@@ -9,7 +9,7 @@ pub const VERSION: &str = "1";
 pub const TRAILER: &str = "END";
 pub const SEPARATOR: char = '|';
 
-/// How a field's text is checked.
+/// Type of a field, which decides the checks on its text.
 #[derive(Clone, Copy)]
 pub enum FieldType {
     /// Free text of at most this many characters.
