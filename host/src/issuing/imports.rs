@@ -159,6 +159,8 @@ impl WriteJob for ImportJob {
                     let accepted = check_stock(ctx, &job, records, &mut rejected).await?;
                     let report = job.report("stock", records.len(), accepted.len(), rejected);
                     if report.applied {
+                        // TODO: store each line's 发售日期, 发售人员 and tax authority code; stock_ranges has no
+                        // columns for them, and the allocation entry that ledger verify compares would change.
                         for range in &accepted {
                             insert_allocation(ctx, &job.actor, &range.dealer_id, &range.invoice_code, range.start, range.end).await?;
                         }
