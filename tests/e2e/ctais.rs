@@ -347,3 +347,48 @@ async fn export_round_trips_through_adapter() {
         assert_eq!(std::fs::read(&empty).unwrap(), b"CTAIS-TEXT|1|FP_CGS|420100|2017-06-01|2017-06-01\r\nEND|0\r\n");
     }
 }
+
+#[tokio::test]
+async fn api_imports_and_exports() {
+    let plugins = plugin_dir();
+    for backend in backends() {
+        let database = demo(backend, "ctais_api").await;
+        let admin = database.token("admin");
+        let clerk = database.token("clerk-wuhan-1");
+        let officer = database.token("officer-wuhan");
+        let server = database.serve_with(&repo_root().join("config"), Some(SAMPLE_DATE), &[std::ffi::OsStr::new("--plugin-dir"), std::ffi::OsStr::new(&plugins)]);
+        let file = std::fs::read(fixture("taxpayers-with-errors.txt")).unwrap();
+        let post = |token: &str, query: &str| {
+            server.client.post(format!("{}/api/v1/admin/imports/taxpayers?{query}", server.base_url)).bearer_auth(token).body(file.clone()).send()
+        };
+
+        let response = post(&admin, "prefecture_code=420100").await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let report: Value = response.json().await.unwrap();
+        assert_eq!(rejected_lines(&report), [4, 5, 6, 7, 8, 10, 11], "{report}");
+        assert_eq!(report["applied"], false);
+
+        let response = post(&admin, "prefecture_code=420100&load_valid_only=true").await.unwrap();
+        let report: Value = response.json().await.unwrap();
+        assert_eq!(report["loaded"], 3, "{report}");
+
+        let response = post(&clerk, "prefecture_code=420100&dry_run=true").await.unwrap();
+        assert_eq!(response.status().as_u16(), 403);
+        let response = post(&admin, "prefecture_code=420600").await.unwrap();
+        assert_eq!(response.status().as_u16(), 422);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "prefecture_mismatch");
+
+        let issued = server.post(&clerk, "/api/v1/invoices", &draft(&test_vin(42, 1), "99000.00")).await;
+        assert_eq!(issued.status, 201, "{}", issued.body);
+        let export = |token: &str| server.client.get(format!("{}/api/v1/exports/invoices?prefecture_code=420100&from=2017-07-19", server.base_url)).bearer_auth(token).send();
+        let response = export(&officer).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let bytes = response.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"CTAIS-TEXT|1|FP_CGS|420100|2017-07-19|2017-07-19\r\n"));
+        assert!(bytes.ends_with(b"END|1\r\n"));
+        assert_eq!(export(&clerk).await.unwrap().status().as_u16(), 403);
+        drop(server);
+        assert_ledger_intact(&database);
+    }
+}

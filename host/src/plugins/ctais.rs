@@ -230,3 +230,21 @@ pub(super) fn self_test_adapter(runtime: &PluginRuntime, plugin: &LoadedPlugin) 
     }
     Ok(())
 }
+
+impl From<CtaisError> for crate::domain::rejection::Rejection {
+    fn from(err: CtaisError) -> crate::domain::rejection::Rejection {
+        use crate::domain::rejection::Rejection;
+        let message = err.message_zh();
+        match &err {
+            CtaisError::NotConfigured { .. } => Rejection::new(404, "ctais_adapter_not_configured", Some("prefecture_code"), message),
+            CtaisError::NotLoaded { .. } => Rejection::new(503, "plugin_not_loaded", None, message),
+            CtaisError::PluginFailure { code, field, .. } => Rejection::new(422, code, field.as_deref(), message),
+            CtaisError::Call { error: CallError::InputTooLarge { .. }, .. } => Rejection::new(413, "plugin_input_too_large", None, message),
+            CtaisError::Call { error: CallError::Timeout { .. }, .. } => Rejection::new(503, "plugin_timeout", None, message),
+            CtaisError::NotAnAdapter { .. } | CtaisError::SettingsInvalid { .. } | CtaisError::Call { .. } | CtaisError::WrongRecordKind { .. } => {
+                tracing::error!(error = %err, "ctais adapter call failed");
+                Rejection::new(500, "ctais_adapter_failed", None, message)
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! JSON routes under `/api/v1`.
 
 mod admin;
+mod ctais;
 mod invoices;
 pub(crate) mod print;
 mod runtime;
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", post(admin::create_user).get(admin::list_users))
         .route("/admin/users/{username}/tokens", post(admin::create_token))
         .route("/admin/runtime", get(runtime::runtime))
+        .route("/admin/imports/{kind}", post(ctais::import))
+        .route("/exports/invoices", get(ctais::export_invoices))
 }
 
 /// Longest accepted `Idempotency-Key`.
