@@ -4,6 +4,9 @@
 //! An import is one write job, so it is one transaction: every line is checked first, and only
 //! then is anything written. With any rejected line nothing is written unless the caller asked to
 //! load the valid lines only; a dry run checks and writes nothing.
+//!
+//! NOTE: the job holds the single writer while it runs, so invoices wait for a large import.
+//! No timing was measured for files of thousands of lines.
 
 use std::collections::HashMap;
 use std::sync::Arc;
