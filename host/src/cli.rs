@@ -83,6 +83,12 @@ enum Command {
     /// 用户管理
     #[command(subcommand)]
     User(UserCommand),
+    /// 导入 CTAIS 交换文件：纳税人登记、发票发售、合格证；有任何错误时不写入（除非加 --load-valid-only）
+    #[command(subcommand)]
+    Import(crate::cli_ctais::ImportCommand),
+    /// 导出 CTAIS 交换文件：供车辆购置税征收使用的发票数据
+    #[command(subcommand)]
+    Export(crate::cli_ctais::ExportCommand),
     /// 规则脚本工具：检查、测试、试运行
     #[command(subcommand)]
     Script(ScriptCommand),
@@ -142,7 +148,7 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum LedgerCommand {
-    /// 校验台账哈希链，并核对发票、销货单位、号码段和用户的现存数据与台账一致
+    /// 校验台账哈希链，并核对发票、销货单位、号码段、合格证和用户的现存数据与台账一致
     Verify,
 }
 
@@ -344,7 +350,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         other => {
             let issuing = Issuing::new(store.clone(), settings, Clock::System, rules);
-            let code = run_admin(other, &issuing, &store).await?;
+            let code = run_admin(other, &issuing, &store, &cli.config_dir).await?;
             store.close().await;
             return Ok(code);
         }
@@ -352,9 +358,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_admin(command: &Command, issuing: &Issuing, store: &Store) -> anyhow::Result<ExitCode> {
+async fn run_admin(command: &Command, issuing: &Issuing, store: &Store, config_dir: &Path) -> anyhow::Result<ExitCode> {
     let actor = cli_actor();
     match command {
+        Command::Import(command) => return crate::cli_ctais::import(command, issuing, &actor, config_dir).await,
+        Command::Export(command) => return crate::cli_ctais::export(command, store, config_dir).await,
         Command::Init { demo } => {
             if *demo {
                 crate::demo::seed(issuing, &actor).await?;

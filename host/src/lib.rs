@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod cli;
+mod cli_ctais;
 mod cli_script;
 pub mod clock;
 pub mod config;

@@ -293,6 +293,7 @@ impl Generator<'_> {
                 tax_authority_name: synthetic.tax_authority_name.clone(),
                 tax_authority_code: synthetic.tax_authority_code.clone(),
                 created_at: now.clone(),
+                registration: None,
             };
             dealers::insert(&mut tx, &dealer).await?;
             let payload = serde_json::to_string(&dealer)?;

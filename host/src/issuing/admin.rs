@@ -78,6 +78,12 @@ pub(super) fn prepare_dealer(actor: &Actor, dealer: NewDealer) -> Result<DealerJ
     if !area_admin_scope(actor)?.covers_prefecture(&dealer.prefecture_code) {
         return Err(outside_scope(&format!("地市 {}", dealer.prefecture_code)).into());
     }
+    check_dealer_fields(&dealer)?;
+    Ok(DealerJob { actor: actor.username.clone(), dealer })
+}
+
+/// Checks a dealer's fields that need no database: the id, texts, taxpayer id and authority code.
+pub(super) fn check_dealer_fields(dealer: &NewDealer) -> Result<(), Rejection> {
     check_identifier("dealer_id", "销货单位编号", &dealer.dealer_id)?;
     check_text("name", "销货单位名称", &dealer.name, true)?;
     for (field, label, value) in [
@@ -90,12 +96,12 @@ pub(super) fn prepare_dealer(actor: &Actor, dealer: NewDealer) -> Result<DealerJ
         check_text(field, label, value, false)?;
     }
     if let Err(problem) = check_seller_tax_id(&dealer.taxpayer_id) {
-        return Err(invalid("taxpayer_id", problem.code(), problem.message_zh()).into());
+        return Err(invalid("taxpayer_id", problem.code(), problem.message_zh()));
     }
     if !dealer.tax_authority_code.is_empty() && !(dealer.tax_authority_code.len() <= 11 && dealer.tax_authority_code.chars().all(|c| c.is_ascii_digit())) {
-        return Err(invalid("tax_authority_code", "tax_authority_code_invalid", "主管税务机关代码应为不超过 11 位的数字，请核对").into());
+        return Err(invalid("tax_authority_code", "tax_authority_code_invalid", "主管税务机关代码应为不超过 11 位的数字，请核对"));
     }
-    Ok(DealerJob { actor: actor.username.clone(), dealer })
+    Ok(())
 }
 
 impl WriteJob for DealerJob {
@@ -139,6 +145,7 @@ impl WriteJob for DealerJob {
                 tax_authority_name: new.tax_authority_name,
                 tax_authority_code: new.tax_authority_code,
                 created_at: ctx.now_rfc3339(),
+                registration: None,
             };
             dealers::insert(ctx.conn(), &dealer).await?;
             ctx.record(&self.actor, "dealer.created", &dealer.entity_key(), &dealer).await?;
@@ -169,8 +176,14 @@ pub(super) struct StockJob {
 
 pub(super) fn prepare_stock(actor: &Actor, range: NewStockRange) -> Result<StockJob, IssuingError> {
     let scope = area_admin_scope(actor)?;
-    if !all_digits(&range.invoice_code, 12) {
-        return Err(invalid("invoice_code", "invoice_code_invalid", format!("发票代码“{}”应为 12 位数字", range.invoice_code)).into());
+    let (start, end) = parse_stock_range(&range.invoice_code, &range.start_number, &range.end_number)?;
+    Ok(StockJob { actor: actor.username.clone(), scope, dealer_id: range.dealer_id, invoice_code: range.invoice_code, start, end })
+}
+
+/// Checks a range's code and numbers and returns its first and last number.
+pub(super) fn parse_stock_range(invoice_code: &str, start_number: &str, end_number: &str) -> Result<(i64, i64), Rejection> {
+    if !all_digits(invoice_code, 12) {
+        return Err(invalid("invoice_code", "invoice_code_invalid", format!("发票代码“{}”应为 12 位数字", invoice_code)));
     }
     let number = |field: &str, label: &str, value: &str| -> Result<i64, Rejection> {
         if all_digits(value, 8) {
@@ -179,15 +192,39 @@ pub(super) fn prepare_stock(actor: &Actor, range: NewStockRange) -> Result<Stock
             Err(invalid(field, "invoice_number_invalid", format!("{label}“{value}”应为 8 位数字（保留前导零），例如 00000001")))
         }
     };
-    let start = number("start_number", "起始号码", &range.start_number)?;
-    let end = number("end_number", "终止号码", &range.end_number)?;
+    let start = number("start_number", "起始号码", start_number)?;
+    let end = number("end_number", "终止号码", end_number)?;
     if start == 0 || start > end {
-        return Err(invalid("end_number", "stock_range_invalid", "起始号码必须大于 0 且不大于终止号码，请核对").into());
+        return Err(invalid("end_number", "stock_range_invalid", "起始号码必须大于 0 且不大于终止号码，请核对"));
     }
     if end - start + 1 > MAX_RANGE_SIZE {
-        return Err(invalid("end_number", "stock_range_too_large", format!("一次最多分配 {MAX_RANGE_SIZE} 份发票，请核对终止号码")).into());
+        return Err(invalid("end_number", "stock_range_too_large", format!("一次最多分配 {MAX_RANGE_SIZE} 份发票，请核对终止号码")));
     }
-    Ok(StockJob { actor: actor.username.clone(), scope, dealer_id: range.dealer_id, invoice_code: range.invoice_code, start, end })
+    Ok((start, end))
+}
+
+/// Returns the rejection for a range that overlaps stored stock of the same code, if it does.
+pub(super) async fn stored_overlap(ctx: &mut WriteContext, invoice_code: &str, start: i64, end: i64) -> Result<Option<Rejection>, JobError> {
+    let overlapping = stock::overlapping(ctx.conn(), invoice_code, start, end).await?;
+    Ok(overlapping.first().map(|other| {
+        Rejection::new(
+            409,
+            "stock_range_overlap",
+            Some("start_number"),
+            format!(
+                "号码段与已分配的号码段 {}（发票代码 {}，{:08}–{:08}，持有单位 {}）重叠，同一发票代码的号码段不能重叠",
+                other.range_id, other.invoice_code, other.start_number, other.end_number, other.dealer_id
+            ),
+        )
+    }))
+}
+
+/// Inserts a checked range and records its allocation in the ledger.
+pub(super) async fn insert_allocation(ctx: &mut WriteContext, actor: &str, dealer_id: &str, invoice_code: &str, start: i64, end: i64) -> Result<stock::StockRange, JobError> {
+    let allocated_at = ctx.now_rfc3339();
+    let range = stock::insert(ctx.conn(), invoice_code, start, end, dealer_id, &allocated_at, actor).await?;
+    ctx.record(actor, "stock.allocated", &range.entity_key(), &range.allocation()).await?;
+    Ok(range)
 }
 
 impl WriteJob for StockJob {
@@ -207,23 +244,11 @@ impl WriteJob for StockJob {
             if !self.scope.covers_dealer(&dealer.dealer_id, &dealer.prefecture_code) {
                 return Err(outside_scope(&format!("销货单位 {}", dealer.dealer_id)).into());
             }
-            let overlapping = stock::overlapping(ctx.conn(), &self.invoice_code, self.start, self.end).await?;
-            if let Some(other) = overlapping.first() {
-                return Err(Rejection::new(
-                    409,
-                    "stock_range_overlap",
-                    Some("start_number"),
-                    format!(
-                        "号码段与已分配的号码段 {}（发票代码 {}，{:08}–{:08}，持有单位 {}）重叠，同一发票代码的号码段不能重叠",
-                        other.range_id, other.invoice_code, other.start_number, other.end_number, other.dealer_id
-                    ),
-                )
-                .into());
+            if let Some(overlap) = stored_overlap(ctx, &self.invoice_code, self.start, self.end).await? {
+                return Err(overlap.into());
             }
 
-            let allocated_at = ctx.now_rfc3339();
-            let range = stock::insert(ctx.conn(), &self.invoice_code, self.start, self.end, &self.dealer_id, &allocated_at, &self.actor).await?;
-            ctx.record(&self.actor, "stock.allocated", &range.entity_key(), &range.allocation()).await?;
+            let range = insert_allocation(ctx, &self.actor, &self.dealer_id, &self.invoice_code, self.start, self.end).await?;
             Ok(JobOutput::json(201, &range.view()))
         })
     }

@@ -6,6 +6,7 @@ mod admin;
 mod credit;
 mod declare;
 mod feedback;
+mod imports;
 mod issue;
 mod preview;
 mod scope;
@@ -13,6 +14,7 @@ mod void;
 
 pub use accounts::check_new_password;
 pub use admin::{NewDealer, NewStockRange, NewUser};
+pub use imports::{ImportOptions, ImportReport, LineProblem};
 pub use feedback::{FEEDBACK_CATEGORIES, MAX_FEEDBACK_CHARS, is_province_staff};
 pub use preview::DraftPreview;
 pub use scope::{Actor, AdminScope, InvoiceScope, admin_scope, area_admin_scope, can_see_invoice, clerk_dealer, invoice_scope, restrict_search};

@@ -15,6 +15,7 @@ pub mod ctais_adapter {
     wasmtime::component::bindgen!({
         path: "../plugin-sdk/wit",
         world: "ctais-adapter",
+        additional_derives: [serde::Serialize, serde::Deserialize],
         with: {
             "mvis:plugin/types": super::printer::mvis::plugin::types,
             "mvis:plugin/log": super::printer::mvis::plugin::log,

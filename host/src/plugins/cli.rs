@@ -181,9 +181,12 @@ fn parse_mode(text: &str) -> anyhow::Result<PrintMode> {
 
 fn test(file: &Path, fixtures: &Path, output_dir: Option<&Path>, pdf_font: &Path) -> anyhow::Result<()> {
     let (runtime, plugin) = check(file)?;
-    // TODO: fixtures for ctais-adapter and report-format plugins, once the host calls them.
+    if plugin.manifest.kind == super::PluginKind::CtaisAdapter {
+        return super::cli_ctais::test(&runtime, &plugin, &fixture_paths(fixtures)?, output_dir);
+    }
+    // TODO: fixtures for report-format plugins, once the host calls them.
     if plugin.manifest.kind != super::PluginKind::Printer {
-        bail!("目前只能为打印插件运行测试用例；{} 是 {} 插件，已通过上面的检查", plugin.manifest.id, plugin.manifest.kind.as_str());
+        bail!("目前只能为打印插件和 CTAIS 交换插件运行测试用例；{} 是 {} 插件，已通过上面的检查", plugin.manifest.id, plugin.manifest.kind.as_str());
     }
     let pdf = PdfRenderer::new(pdf_font);
     let paths = fixture_paths(fixtures)?;
@@ -221,7 +224,7 @@ fn test(file: &Path, fixtures: &Path, output_dir: Option<&Path>, pdf_font: &Path
     Ok(())
 }
 
-fn fixture_paths(fixtures: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(super) fn fixture_paths(fixtures: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if fixtures.is_file() {
         return Ok(vec![fixtures.to_path_buf()]);
     }

@@ -5,11 +5,15 @@
 //! - `runtime`: the wasmtime engine and the per-call limits (deadline, memory, input, output).
 //! - `registry`: loading the plugin directory, hot reload, the admin status.
 //! - `printing`: printing an invoice or a calibration page with a prefecture's driver.
+//! - `ctais`: decoding CTAIS files and encoding invoice exports with a prefecture's adapter.
 //! - `pdf`: rendering a page description to PDF.
-//! - `cli`: `mvis plugin package|check|test|bench` for plugin authors.
+//! - `cli`: `mvis plugin package|check|test|bench` for plugin authors; `cli_ctais` runs the
+//!   fixtures of CTAIS adapters.
 
 pub mod bindings;
 pub mod cli;
+mod cli_ctais;
+pub mod ctais;
 pub mod manifest;
 pub mod pdf;
 pub mod printing;

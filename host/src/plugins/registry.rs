@@ -33,8 +33,8 @@ pub struct LoadedPlugin {
 
 pub(super) enum Instantiable {
     Printer(PrinterPre<CallState>),
-    // Checked at load; called by the report and CTAIS exchange features once they exist.
-    CtaisAdapter(#[allow(dead_code)] CtaisAdapterPre<CallState>),
+    CtaisAdapter(CtaisAdapterPre<CallState>),
+    // Checked at load; called by the report feature once it exists.
     ReportFormat(#[allow(dead_code)] ReportFormatPre<CallState>),
 }
 
@@ -275,8 +275,10 @@ pub fn load_plugin(runtime: &PluginRuntime, file_name: &str, bytes: &[u8], sha25
         loaded_at: now(),
         instance,
     };
-    if let Instantiable::Printer(_) = plugin.instance {
-        self_test_printer(runtime, &plugin).map_err(LoadError::SelfTest)?;
+    match plugin.instance {
+        Instantiable::Printer(_) => self_test_printer(runtime, &plugin).map_err(LoadError::SelfTest)?,
+        Instantiable::CtaisAdapter(_) => super::ctais::self_test_adapter(runtime, &plugin).map_err(LoadError::SelfTest)?,
+        Instantiable::ReportFormat(_) => {}
     }
     Ok(plugin)
 }

@@ -20,6 +20,19 @@ pub struct Dealer {
     pub tax_authority_name: String,
     pub tax_authority_code: String,
     pub created_at: String,
+    /// Registration data from CTAIS; `None` for dealers registered by hand. Left out of the JSON
+    /// when absent, so ledger entries written before these fields existed still match the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<Registration>,
+}
+
+/// A dealer's tax registration as imported from CTAIS.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// `active` (正常), `abnormal` (非正常户) or `deregistered` (注销).
+    pub status: String,
+    /// YYYY-MM-DD
+    pub registered_on: String,
 }
 
 impl Dealer {
@@ -29,7 +42,11 @@ impl Dealer {
 }
 
 const COLUMNS: &str = "dealer_id, prefecture_code, taxpayer_id, name, seller_kind, phone, address, bank, account, \
-    tax_authority_name, tax_authority_code, created_at";
+    tax_authority_name, tax_authority_code, created_at, registration_status, registered_on, source";
+
+/// `source` of a dealer imported from CTAIS; hand-registered dealers have `manual`.
+const SOURCE_CTAIS: &str = "ctais";
+const SOURCE_MANUAL: &str = "manual";
 
 fn seller_kind_text(kind: SellerKind) -> &'static str {
     match kind {
@@ -40,6 +57,14 @@ fn seller_kind_text(kind: SellerKind) -> &'static str {
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Dealer, StoreError> {
     let kind: String = row.try_get("seller_kind")?;
+    let status: Option<String> = row.try_get("registration_status")?;
+    let registered_on: Option<String> = row.try_get("registered_on")?;
+    let source: String = row.try_get("source")?;
+    let registration = match (status, registered_on, source.as_str()) {
+        (Some(status), Some(registered_on), SOURCE_CTAIS) => Some(Registration { status, registered_on }),
+        (None, None, SOURCE_MANUAL) => None,
+        _ => return Err(StoreError::Corrupt(format!("dealer registration columns are inconsistent (source {source})"))),
+    };
     Ok(Dealer {
         dealer_id: row.try_get("dealer_id")?,
         prefecture_code: row.try_get("prefecture_code")?,
@@ -57,11 +82,12 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Dealer, StoreError> {
         tax_authority_name: row.try_get("tax_authority_name")?,
         tax_authority_code: row.try_get("tax_authority_code")?,
         created_at: row.try_get("created_at")?,
+        registration,
     })
 }
 
 pub async fn insert(conn: &mut AnyConnection, dealer: &Dealer) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO dealers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+    sqlx::query(&format!("INSERT INTO dealers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"))
         .bind(dealer.dealer_id.clone())
         .bind(dealer.prefecture_code.clone())
         .bind(dealer.taxpayer_id.clone())
@@ -74,6 +100,9 @@ pub async fn insert(conn: &mut AnyConnection, dealer: &Dealer) -> Result<(), Sto
         .bind(dealer.tax_authority_name.clone())
         .bind(dealer.tax_authority_code.clone())
         .bind(dealer.created_at.clone())
+        .bind(dealer.registration.as_ref().map(|registration| registration.status.clone()))
+        .bind(dealer.registration.as_ref().map(|registration| registration.registered_on.clone()))
+        .bind(if dealer.registration.is_some() { SOURCE_CTAIS } else { SOURCE_MANUAL })
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -122,3 +122,14 @@ pub async fn count_in_range(pool: &AnyPool, range_id: i64) -> Result<i64, StoreE
     let row = sqlx::query("SELECT COUNT(*) AS issued FROM invoices WHERE range_id = $1").bind(range_id).fetch_one(pool).await?;
     Ok(row.try_get("issued")?)
 }
+
+/// Returns a prefecture's invoices with issue dates in `from..=to`, by code and number, for the
+/// purchase-tax export. Voided and credited invoices are included: the export carries their status.
+pub async fn in_period(pool: &AnyPool, prefecture_code: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Invoice>, StoreError> {
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE prefecture_code = $1 AND issue_date >= $2 AND issue_date <= $3 \
+         ORDER BY invoice_code, invoice_number"
+    );
+    let rows = sqlx::query(&sql).bind(prefecture_code.to_string()).bind(from.to_string()).bind(to.to_string()).fetch_all(pool).await?;
+    rows.iter().map(invoice_from_row).collect()
+}

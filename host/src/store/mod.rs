@@ -3,6 +3,7 @@
 //! Reads go straight to the pool. Every write goes through [`writer::Writer`], one task that owns the
 //! write path and commits concurrent requests together (group commit).
 
+pub mod certificates;
 pub mod dealers;
 pub mod declarations;
 pub mod feedback;

@@ -51,6 +51,13 @@ fn print_parameters() -> Value {
     parameters
 }
 
+/// Responses of the export route: the file as the prefecture's CTAIS adapter wrote it, or the error body.
+fn exported_file() -> Value {
+    let mut responses = error_responses();
+    responses["200"] = json!({ "description": "导出文件（ctais-text 为 GBK 文本）", "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
+    responses
+}
+
 /// Responses of the print routes: the printed bytes, or the error body.
 fn printed(description: &str) -> Value {
     let mut responses = error_responses();
@@ -196,6 +203,22 @@ pub fn build() -> Value {
                 "post": { "summary": "创建用户", "parameters": [idempotency_key()], "requestBody": body("NewUser"), "responses": ok("201", "Object", "已创建") },
                 "get": { "summary": "用户列表", "responses": ok("200", "Object", "用户") }
             },
+            "/api/v1/admin/imports/{kind}": { "post": { "summary": "导入 CTAIS 交换文件（地市或省级管理员）：先逐行检查，有行被拒绝时不写入，除非 load_valid_only=true；一次导入在一个事务中完成。格式由地市选用的 CTAIS 交换插件决定，ctais-text 格式见 docs/zh-CN/ctais-format.md",
+                "parameters": [
+                    { "name": "kind", "in": "path", "required": true, "schema": { "enum": ["taxpayers", "stock", "certificates"] }, "description": "taxpayers：纳税人登记；stock：发票发售；certificates：合格证" },
+                    { "name": "prefecture_code", "in": "query", "required": true, "schema": { "type": "string" }, "description": "地市代码，须与文件头相同" },
+                    { "name": "dry_run", "in": "query", "schema": { "type": "boolean", "default": false }, "description": "只检查，不写入" },
+                    { "name": "load_valid_only", "in": "query", "schema": { "type": "boolean", "default": false }, "description": "有行被拒绝时仍导入通过检查的行" }
+                ],
+                "requestBody": { "required": true, "description": "文件内容；服务端插件的输入上限为 256 KiB，更大的文件请用命令行 mvis import", "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+                "responses": ok("200", "Object", "导入报告：lines、valid、loaded、applied、dry_run 及被拒绝的行 rejected（line、field、code、message）") } },
+            "/api/v1/exports/invoices": { "get": { "summary": "车辆购置税发票导出：地市在期间内开具的全部发票，按地市选用的 CTAIS 交换插件的格式（税务人员或管理员）",
+                "parameters": [
+                    { "name": "prefecture_code", "in": "query", "required": true, "schema": { "type": "string" } },
+                    { "name": "from", "in": "query", "required": true, "schema": { "type": "string", "format": "date" }, "description": "起始开票日期" },
+                    { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "终止开票日期（含），缺省同 from" }
+                ],
+                "responses": exported_file() } },
             "/api/v1/admin/users/{username}/tokens": { "post": { "summary": "为用户生成访问令牌（令牌只返回一次）", "parameters": [
                 { "name": "username", "in": "path", "required": true, "schema": { "type": "string" } }
             ], "responses": ok("201", "Object", "新令牌") } }

@@ -1,6 +1,7 @@
 //! JSON routes under `/api/v1`.
 
 mod admin;
+mod ctais;
 mod declarations;
 mod invoices;
 pub(crate) mod print;
@@ -38,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", post(admin::create_user).get(admin::list_users))
         .route("/admin/users/{username}/tokens", post(admin::create_token))
         .route("/admin/runtime", get(runtime::runtime))
+        .route("/admin/imports/{kind}", post(ctais::import))
+        .route("/exports/invoices", get(ctais::export_invoices))
 }
 
 /// Longest accepted `Idempotency-Key`.
