@@ -13,6 +13,7 @@ pub mod demo;
 pub mod domain;
 pub mod issuing;
 pub mod plugins;
+pub mod reports;
 pub mod reload;
 pub mod rules;
 pub mod store;

@@ -5,6 +5,7 @@
 //! - `runtime`: the wasmtime engine and the per-call limits (deadline, memory, input, output).
 //! - `registry`: loading the plugin directory, hot reload, the admin status.
 //! - `printing`: printing an invoice or a calibration page with a prefecture's driver.
+//! - `reporting`: rendering a report table with a report-format plugin.
 //! - `pdf`: rendering a page description to PDF.
 //! - `cli`: `mvis plugin package|check|test|bench` for plugin authors.
 
@@ -14,6 +15,7 @@ pub mod manifest;
 pub mod pdf;
 pub mod printing;
 pub mod registry;
+pub mod reporting;
 pub mod runtime;
 
 pub use manifest::{PluginKind, PrintFormat};
