@@ -3,6 +3,7 @@
 mod admin;
 mod invoices;
 pub(crate) mod print;
+pub(crate) mod reports;
 mod runtime;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/{code}/{number}/credit", post(invoices::credit))
         .route("/invoices/{code}/{number}/print", get(print::print_invoice))
         .route("/printer-profiles/{profile}/calibration", get(print::print_calibration))
+        .route("/reports/monthly", get(reports::monthly))
         .route("/stock", get(admin::own_stock))
         .route("/prefectures", get(admin::prefectures))
         .route("/admin/dealers", post(admin::create_dealer).get(admin::list_dealers))
