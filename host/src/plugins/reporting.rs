@@ -146,7 +146,9 @@ impl PluginHost {
 
         let _slot = self.runtime.acquire_slot().await;
         let runtime = self.runtime.clone();
+        let blocking_span = span.clone();
         let task = tokio::task::spawn_blocking(move || {
+            let _entered = blocking_span.enter();
             let (document, stats) = render(&runtime, &plugin, &record, &settings, input_bytes);
             let document = document?;
             tracing::debug!(elapsed_us = stats.elapsed.as_micros() as u64, peak_memory_bytes = stats.peak_memory_bytes, output_bytes = document.content.len(), "report plugin call done");

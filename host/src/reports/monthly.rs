@@ -299,12 +299,12 @@ async fn read_sums(pool: &AnyPool, request: &MonthlyRequest, baseline_from: Naiv
 /// Returns the names of prefectures or dealers by code, or `None` for dimensions without names.
 async fn read_names(pool: &AnyPool, dimension: Dimension) -> Result<Option<HashMap<String, String>>, ReportError> {
     let sql = match dimension {
-        Dimension::Prefecture => "SELECT code AS key, name FROM prefectures",
-        Dimension::Dealer => "SELECT dealer_id AS key, name FROM dealers",
+        Dimension::Prefecture => "SELECT code AS item_key, name FROM prefectures",
+        Dimension::Dealer => "SELECT dealer_id AS item_key, name FROM dealers",
         Dimension::Brand | Dimension::VehicleType => return Ok(None),
     };
     let rows = sqlx::query(sql).fetch_all(pool).await?;
-    let names = rows.iter().map(|row| Ok((row.try_get("key")?, row.try_get("name")?))).collect::<Result<HashMap<String, String>, sqlx::Error>>()?;
+    let names = rows.iter().map(|row| Ok((row.try_get("item_key")?, row.try_get("name")?))).collect::<Result<HashMap<String, String>, sqlx::Error>>()?;
     Ok(Some(names))
 }
 
