@@ -128,7 +128,8 @@ fn y_of(value: i64, min: i64, max: i64) -> i64 {
 
 fn ten_thousand_yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
-    let hundredths = (fen.unsigned_abs() + 50_000) / 100_000;
+    // 1 万元 is 1,000,000 fen, so a hundredth of it is 10,000 fen.
+    let hundredths = (fen.unsigned_abs() + 5_000) / 10_000;
     format!("{sign}{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
@@ -201,3 +202,21 @@ fn line_chart(months: &[MonthSums]) -> String {
 }
 
 mvis_plugin_sdk::export_report_format!(HtmlReport);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_thousand_yuan_rounds_to_hundredths() {
+        assert_eq!(ten_thousand_yuan(38_700_150), "38.70");
+        assert_eq!(ten_thousand_yuan(-15_000_000), "-15.00");
+    }
+
+    #[test]
+    fn y_of_puts_zero_on_the_axis() {
+        assert_eq!(y_of(0, 0, 100), HEIGHT - BOTTOM);
+        assert_eq!(y_of(100, 0, 100), TOP);
+        assert_eq!(y_of(0, -100, 100), TOP + (HEIGHT - TOP - BOTTOM) / 2);
+    }
+}

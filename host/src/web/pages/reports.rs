@@ -91,7 +91,8 @@ fn percent_text(rate: &str) -> String {
 /// Formats fen as 万元 with two decimals, for the chart's labels.
 fn ten_thousand_yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
-    let hundredths = (fen.unsigned_abs() + 50_000) / 100_000;
+    // 1 万元 is 1,000,000 fen, so a hundredth of it is 10,000 fen.
+    let hundredths = (fen.unsigned_abs() + 5_000) / 10_000;
     format!("{sign}{}.{:02} 万元", hundredths / 100, hundredths % 100)
 }
 
@@ -216,4 +217,25 @@ pub async fn download(State(state): State<AppState>, signed_in: SignedIn, Query(
     }
     let checked = query.check(user, state.issuing.clock().today())?;
     monthly_response(&state, &checked).await.map_err(|err| PageError::from(err.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_thousand_yuan_rounds_to_hundredths() {
+        assert_eq!(ten_thousand_yuan(38_700_150), "38.70 万元");
+        assert_eq!(ten_thousand_yuan(1_000_000), "1.00 万元");
+        assert_eq!(ten_thousand_yuan(4_999), "0.00 万元");
+        assert_eq!(ten_thousand_yuan(5_000), "0.01 万元");
+        assert_eq!(ten_thousand_yuan(-15_000_000), "-15.00 万元");
+    }
+
+    #[test]
+    fn percent_text_shows_sign_and_two_decimals() {
+        assert_eq!(percent_text("0.2500"), "+25.00%");
+        assert_eq!(percent_text("-1.0000"), "-100.00%");
+        assert_eq!(percent_text("0.0001"), "+0.01%");
+    }
 }
