@@ -516,6 +516,22 @@ pub fn format_invoice_number(number: i64) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn brand_of_takes_text_before_pai() {
+        let cases = [
+            ("大众汽车牌SVW71617BM", "大众汽车"),
+            ("东风日产牌 DFL7168VAL2", "东风日产"),
+            (" 比亚迪牌BYD7005BEV", "比亚迪"),
+            ("一汽-大众 FV7152BAMBG", "一汽-大众"),
+            ("MCI coach", "MCI"),
+            ("FV7152BAMBG", "FV7152BAMBG"),
+            ("", ""),
+        ];
+        for (brand_model, brand) in cases {
+            assert_eq!(brand_of(brand_model), brand, "{brand_model}");
+        }
+    }
+
     fn context() -> DraftContext {
         DraftContext {
             issue_date: NaiveDate::from_ymd_opt(2017, 7, 19).unwrap(),

@@ -215,3 +215,23 @@ fn first_difference(recorded: &str, stored: &str) -> String {
     }
     "content differs".to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::invoice_matches_entry;
+
+    #[test]
+    fn entry_before_reports_migration_skips_new_fields() {
+        let row = r#"{"vin":"LFV2A1151H3201804","brand":"一汽-大众","purchase_tax":"8761.06"}"#;
+        assert!(invoice_matches_entry(row, r#"{"vin":"LFV2A1151H3201804"}"#));
+        assert!(!invoice_matches_entry(row, r#"{"vin":"LFV2A1151H3201805"}"#), "other fields still compare");
+    }
+
+    #[test]
+    fn entry_after_reports_migration_compares_new_fields() {
+        let row = r#"{"vin":"LFV2A1151H3201804","brand":"一汽-大众","purchase_tax":"8761.06"}"#;
+        assert!(invoice_matches_entry(row, row));
+        let recorded = r#"{"vin":"LFV2A1151H3201804","brand":"一汽-大众","purchase_tax":"0.00"}"#;
+        assert!(!invoice_matches_entry(row, recorded), "an edited purchase_tax shows");
+    }
+}
