@@ -1,5 +1,6 @@
--- Statistical reports (PostgreSQL): the brand and purchase tax of each invoice, and daily totals
--- that a trigger keeps exact on every write to `invoices`, so monthly reports never scan the invoices.
+-- Statistical reports (PostgreSQL): the brand and purchase tax of each invoice, and daily and
+-- monthly totals that a trigger keeps exact on every write to `invoices`, so reports never scan the
+-- invoices. Reports read whole months from the monthly table and partial months from the daily one.
 --
 -- What an invoice contributes to the totals:
 -- - a normal invoice adds 1 to invoice_count and its amounts, also after it is credited;
@@ -36,6 +37,22 @@ CREATE TABLE invoice_daily_totals (
 );
 CREATE INDEX invoice_daily_totals_by_prefecture ON invoice_daily_totals (prefecture_code, issue_date);
 
+CREATE TABLE invoice_monthly_totals (
+    issue_month         TEXT NOT NULL, -- YYYY-MM
+    prefecture_code     TEXT NOT NULL,
+    dealer_id           TEXT NOT NULL,
+    brand               TEXT NOT NULL,
+    vehicle_type        TEXT NOT NULL,
+    invoice_count       BIGINT NOT NULL,
+    credit_count        BIGINT NOT NULL,
+    total_amount        BIGINT NOT NULL,
+    vat_amount          BIGINT NOT NULL,
+    price_excluding_vat BIGINT NOT NULL,
+    purchase_tax        BIGINT NOT NULL,
+    PRIMARY KEY (issue_month, prefecture_code, dealer_id, brand, vehicle_type)
+);
+CREATE INDEX invoice_monthly_totals_by_prefecture ON invoice_monthly_totals (prefecture_code, issue_month);
+
 INSERT INTO invoice_daily_totals
 SELECT issue_date, prefecture_code, dealer_id, brand, vehicle_type,
        SUM(CASE WHEN kind = 'credit' THEN 0 ELSE 1 END), SUM(CASE WHEN kind = 'credit' THEN 1 ELSE 0 END),
@@ -44,12 +61,21 @@ FROM invoices
 WHERE status <> 'voided'
 GROUP BY issue_date, prefecture_code, dealer_id, brand, vehicle_type;
 
--- Adds one invoice's contribution, times `sign` (1 to add, -1 to take it out).
-CREATE FUNCTION invoice_daily_totals_add(invoice invoices, sign BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+INSERT INTO invoice_monthly_totals
+SELECT substr(issue_date, 1, 7), prefecture_code, dealer_id, brand, vehicle_type,
+       SUM(invoice_count), SUM(credit_count), SUM(total_amount), SUM(vat_amount), SUM(price_excluding_vat), SUM(purchase_tax)
+FROM invoice_daily_totals
+GROUP BY substr(issue_date, 1, 7), prefecture_code, dealer_id, brand, vehicle_type;
+
+-- Adds one invoice's contribution to both tables, times `sign` (1 to add, -1 to take it out).
+CREATE FUNCTION invoice_totals_add(invoice invoices, sign BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    normal_delta BIGINT := CASE WHEN invoice.kind = 'credit' THEN 0 ELSE sign END;
+    credit_delta BIGINT := CASE WHEN invoice.kind = 'credit' THEN sign ELSE 0 END;
 BEGIN
     INSERT INTO invoice_daily_totals VALUES (
         invoice.issue_date, invoice.prefecture_code, invoice.dealer_id, invoice.brand, invoice.vehicle_type,
-        CASE WHEN invoice.kind = 'credit' THEN 0 ELSE sign END, CASE WHEN invoice.kind = 'credit' THEN sign ELSE 0 END,
+        normal_delta, credit_delta,
         sign * invoice.total_amount, sign * invoice.vat_amount, sign * invoice.price_excluding_vat, sign * invoice.purchase_tax)
     ON CONFLICT (issue_date, prefecture_code, dealer_id, brand, vehicle_type) DO UPDATE SET
         invoice_count = invoice_daily_totals.invoice_count + EXCLUDED.invoice_count,
@@ -58,12 +84,23 @@ BEGIN
         vat_amount = invoice_daily_totals.vat_amount + EXCLUDED.vat_amount,
         price_excluding_vat = invoice_daily_totals.price_excluding_vat + EXCLUDED.price_excluding_vat,
         purchase_tax = invoice_daily_totals.purchase_tax + EXCLUDED.purchase_tax;
+    INSERT INTO invoice_monthly_totals VALUES (
+        substr(invoice.issue_date, 1, 7), invoice.prefecture_code, invoice.dealer_id, invoice.brand, invoice.vehicle_type,
+        normal_delta, credit_delta,
+        sign * invoice.total_amount, sign * invoice.vat_amount, sign * invoice.price_excluding_vat, sign * invoice.purchase_tax)
+    ON CONFLICT (issue_month, prefecture_code, dealer_id, brand, vehicle_type) DO UPDATE SET
+        invoice_count = invoice_monthly_totals.invoice_count + EXCLUDED.invoice_count,
+        credit_count = invoice_monthly_totals.credit_count + EXCLUDED.credit_count,
+        total_amount = invoice_monthly_totals.total_amount + EXCLUDED.total_amount,
+        vat_amount = invoice_monthly_totals.vat_amount + EXCLUDED.vat_amount,
+        price_excluding_vat = invoice_monthly_totals.price_excluding_vat + EXCLUDED.price_excluding_vat,
+        purchase_tax = invoice_monthly_totals.purchase_tax + EXCLUDED.purchase_tax;
 END;
 $$;
 
 -- An update takes the old contribution out and puts the new one in, unless it changes nothing the
 -- totals depend on, such as issued -> credited.
-CREATE FUNCTION invoices_maintain_daily_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION invoices_maintain_totals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE'
         AND (OLD.status = 'voided') = (NEW.status = 'voided')
@@ -76,17 +113,17 @@ BEGIN
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         IF OLD.status <> 'voided' THEN
-            PERFORM invoice_daily_totals_add(OLD, -1);
+            PERFORM invoice_totals_add(OLD, -1);
         END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         IF NEW.status <> 'voided' THEN
-            PERFORM invoice_daily_totals_add(NEW, 1);
+            PERFORM invoice_totals_add(NEW, 1);
         END IF;
     END IF;
     RETURN NULL;
 END;
 $$;
 
-CREATE TRIGGER invoices_daily_totals AFTER INSERT OR UPDATE OR DELETE ON invoices
-FOR EACH ROW EXECUTE FUNCTION invoices_maintain_daily_totals();
+CREATE TRIGGER invoices_totals AFTER INSERT OR UPDATE OR DELETE ON invoices
+FOR EACH ROW EXECUTE FUNCTION invoices_maintain_totals();

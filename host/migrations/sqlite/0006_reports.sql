@@ -1,5 +1,6 @@
--- Statistical reports (SQLite): the brand and purchase tax of each invoice, and daily totals that
--- triggers keep exact on every write to `invoices`, so monthly reports never scan the invoices.
+-- Statistical reports (SQLite): the brand and purchase tax of each invoice, and daily and monthly
+-- totals that triggers keep exact on every write to `invoices`, so reports never scan the invoices.
+-- Reports read whole months from the monthly table and the days of a partial month from the daily one.
 --
 -- What an invoice contributes to the totals:
 -- - a normal invoice adds 1 to invoice_count and its amounts, also after it is credited;
@@ -33,8 +34,24 @@ CREATE TABLE invoice_daily_totals (
     price_excluding_vat INTEGER NOT NULL,
     purchase_tax        INTEGER NOT NULL,
     PRIMARY KEY (issue_date, prefecture_code, dealer_id, brand, vehicle_type)
-);
+) WITHOUT ROWID; -- stored in key order, so a date range is one sequential read
 CREATE INDEX invoice_daily_totals_by_prefecture ON invoice_daily_totals (prefecture_code, issue_date);
+
+CREATE TABLE invoice_monthly_totals (
+    issue_month         TEXT NOT NULL, -- YYYY-MM
+    prefecture_code     TEXT NOT NULL,
+    dealer_id           TEXT NOT NULL,
+    brand               TEXT NOT NULL,
+    vehicle_type        TEXT NOT NULL,
+    invoice_count       INTEGER NOT NULL,
+    credit_count        INTEGER NOT NULL,
+    total_amount        INTEGER NOT NULL,
+    vat_amount          INTEGER NOT NULL,
+    price_excluding_vat INTEGER NOT NULL,
+    purchase_tax        INTEGER NOT NULL,
+    PRIMARY KEY (issue_month, prefecture_code, dealer_id, brand, vehicle_type)
+) WITHOUT ROWID;
+CREATE INDEX invoice_monthly_totals_by_prefecture ON invoice_monthly_totals (prefecture_code, issue_month);
 
 INSERT INTO invoice_daily_totals
 SELECT issue_date, prefecture_code, dealer_id, brand, vehicle_type,
@@ -44,6 +61,12 @@ FROM invoices
 WHERE status <> 'voided'
 GROUP BY issue_date, prefecture_code, dealer_id, brand, vehicle_type;
 
+INSERT INTO invoice_monthly_totals
+SELECT substr(issue_date, 1, 7), prefecture_code, dealer_id, brand, vehicle_type,
+       SUM(invoice_count), SUM(credit_count), SUM(total_amount), SUM(vat_amount), SUM(price_excluding_vat), SUM(purchase_tax)
+FROM invoice_daily_totals
+GROUP BY substr(issue_date, 1, 7), prefecture_code, dealer_id, brand, vehicle_type;
+
 CREATE TRIGGER invoices_daily_totals_insert AFTER INSERT ON invoices
 WHEN NEW.status <> 'voided'
 BEGIN
@@ -52,6 +75,17 @@ BEGIN
         CASE WHEN NEW.kind = 'credit' THEN 0 ELSE 1 END, CASE WHEN NEW.kind = 'credit' THEN 1 ELSE 0 END,
         NEW.total_amount, NEW.vat_amount, NEW.price_excluding_vat, NEW.purchase_tax)
     ON CONFLICT (issue_date, prefecture_code, dealer_id, brand, vehicle_type) DO UPDATE SET
+        invoice_count = invoice_count + excluded.invoice_count,
+        credit_count = credit_count + excluded.credit_count,
+        total_amount = total_amount + excluded.total_amount,
+        vat_amount = vat_amount + excluded.vat_amount,
+        price_excluding_vat = price_excluding_vat + excluded.price_excluding_vat,
+        purchase_tax = purchase_tax + excluded.purchase_tax;
+    INSERT INTO invoice_monthly_totals VALUES (
+        substr(NEW.issue_date, 1, 7), NEW.prefecture_code, NEW.dealer_id, NEW.brand, NEW.vehicle_type,
+        CASE WHEN NEW.kind = 'credit' THEN 0 ELSE 1 END, CASE WHEN NEW.kind = 'credit' THEN 1 ELSE 0 END,
+        NEW.total_amount, NEW.vat_amount, NEW.price_excluding_vat, NEW.purchase_tax)
+    ON CONFLICT (issue_month, prefecture_code, dealer_id, brand, vehicle_type) DO UPDATE SET
         invoice_count = invoice_count + excluded.invoice_count,
         credit_count = credit_count + excluded.credit_count,
         total_amount = total_amount + excluded.total_amount,
@@ -80,6 +114,17 @@ BEGIN
         vat_amount = vat_amount + excluded.vat_amount,
         price_excluding_vat = price_excluding_vat + excluded.price_excluding_vat,
         purchase_tax = purchase_tax + excluded.purchase_tax;
+    INSERT INTO invoice_monthly_totals VALUES (
+        substr(OLD.issue_date, 1, 7), OLD.prefecture_code, OLD.dealer_id, OLD.brand, OLD.vehicle_type,
+        CASE WHEN OLD.kind = 'credit' THEN 0 ELSE -1 END, CASE WHEN OLD.kind = 'credit' THEN -1 ELSE 0 END,
+        -OLD.total_amount, -OLD.vat_amount, -OLD.price_excluding_vat, -OLD.purchase_tax)
+    ON CONFLICT (issue_month, prefecture_code, dealer_id, brand, vehicle_type) DO UPDATE SET
+        invoice_count = invoice_count + excluded.invoice_count,
+        credit_count = credit_count + excluded.credit_count,
+        total_amount = total_amount + excluded.total_amount,
+        vat_amount = vat_amount + excluded.vat_amount,
+        price_excluding_vat = price_excluding_vat + excluded.price_excluding_vat,
+        purchase_tax = purchase_tax + excluded.purchase_tax;
 END;
 
 CREATE TRIGGER invoices_daily_totals_update_new AFTER UPDATE ON invoices
@@ -100,6 +145,17 @@ BEGIN
         vat_amount = vat_amount + excluded.vat_amount,
         price_excluding_vat = price_excluding_vat + excluded.price_excluding_vat,
         purchase_tax = purchase_tax + excluded.purchase_tax;
+    INSERT INTO invoice_monthly_totals VALUES (
+        substr(NEW.issue_date, 1, 7), NEW.prefecture_code, NEW.dealer_id, NEW.brand, NEW.vehicle_type,
+        CASE WHEN NEW.kind = 'credit' THEN 0 ELSE 1 END, CASE WHEN NEW.kind = 'credit' THEN 1 ELSE 0 END,
+        NEW.total_amount, NEW.vat_amount, NEW.price_excluding_vat, NEW.purchase_tax)
+    ON CONFLICT (issue_month, prefecture_code, dealer_id, brand, vehicle_type) DO UPDATE SET
+        invoice_count = invoice_count + excluded.invoice_count,
+        credit_count = credit_count + excluded.credit_count,
+        total_amount = total_amount + excluded.total_amount,
+        vat_amount = vat_amount + excluded.vat_amount,
+        price_excluding_vat = price_excluding_vat + excluded.price_excluding_vat,
+        purchase_tax = purchase_tax + excluded.purchase_tax;
 END;
 
 CREATE TRIGGER invoices_daily_totals_delete AFTER DELETE ON invoices
@@ -110,6 +166,17 @@ BEGIN
         CASE WHEN OLD.kind = 'credit' THEN 0 ELSE -1 END, CASE WHEN OLD.kind = 'credit' THEN -1 ELSE 0 END,
         -OLD.total_amount, -OLD.vat_amount, -OLD.price_excluding_vat, -OLD.purchase_tax)
     ON CONFLICT (issue_date, prefecture_code, dealer_id, brand, vehicle_type) DO UPDATE SET
+        invoice_count = invoice_count + excluded.invoice_count,
+        credit_count = credit_count + excluded.credit_count,
+        total_amount = total_amount + excluded.total_amount,
+        vat_amount = vat_amount + excluded.vat_amount,
+        price_excluding_vat = price_excluding_vat + excluded.price_excluding_vat,
+        purchase_tax = purchase_tax + excluded.purchase_tax;
+    INSERT INTO invoice_monthly_totals VALUES (
+        substr(OLD.issue_date, 1, 7), OLD.prefecture_code, OLD.dealer_id, OLD.brand, OLD.vehicle_type,
+        CASE WHEN OLD.kind = 'credit' THEN 0 ELSE -1 END, CASE WHEN OLD.kind = 'credit' THEN -1 ELSE 0 END,
+        -OLD.total_amount, -OLD.vat_amount, -OLD.price_excluding_vat, -OLD.purchase_tax)
+    ON CONFLICT (issue_month, prefecture_code, dealer_id, brand, vehicle_type) DO UPDATE SET
         invoice_count = invoice_count + excluded.invoice_count,
         credit_count = credit_count + excluded.credit_count,
         total_amount = total_amount + excluded.total_amount,

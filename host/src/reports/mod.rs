@@ -1,6 +1,7 @@
 //! Statistical reports: monthly counts and amounts by prefecture, dealer, brand or vehicle type,
-//! read from the `invoice_daily_totals` table that database triggers keep exact (migration 0006),
-//! so a report reads at most one row per day and group, never the invoices themselves.
+//! read from the `invoice_monthly_totals` and `invoice_daily_totals` tables that database triggers
+//! keep exact (migration 0006). A report reads one row per month and group for whole months and
+//! one per day and group for a partial first or last month, never the invoices themselves.
 //!
 //! This module builds the typed table; `plugins::reporting` renders it through a report-format
 //! plugin, and `web` serves it.

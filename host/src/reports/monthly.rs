@@ -1,5 +1,6 @@
 //! The monthly report: one row per calendar month and value of one dimension, with the change of
-//! 价税合计 against the previous month.
+//! 价税合计 against the previous month. Whole months come from `invoice_monthly_totals`, the days of
+//! a partial first or last month from `invoice_daily_totals`.
 //!
 //! Counting: a normal invoice counts in `invoice_count` in the month of its issue date, also after
 //! it is credited; a credit (红字) invoice counts in `credit_count` in its own month, with its
@@ -164,12 +165,8 @@ impl Figures {
 /// Builds the monthly report. Each month's figures cover only the days of [from, to]; the change
 /// of the first month is against the whole previous calendar month.
 pub async fn monthly_report(pool: &AnyPool, request: &MonthlyRequest, generated_at: String) -> Result<ReportTable, ReportError> {
-    let first_month = request.from.with_day(1).expect("day 1 exists");
-    let baseline_from = first_month - Months::new(1);
-    let baseline_to = first_month.pred_opt().expect("a day before the first month exists");
-
-    let sums = read_sums(pool, request, baseline_from, baseline_to).await?;
-    let first_month_key = month_key(first_month);
+    let sums = read_sums(pool, request).await?;
+    let first_month_key = month_key(request.from.with_day(1).expect("day 1 exists"));
     let row_count = sums.keys().filter(|(month, _)| *month >= first_month_key).count();
     if row_count > MAX_REPORT_ROWS {
         return Err(Rejection::new(
@@ -251,37 +248,85 @@ pub fn change_ratio(current: i64, previous: i64) -> Option<String> {
     Some(format!("{sign}{}.{:04}", magnitude / 10_000, magnitude % 10_000))
 }
 
-/// Reads the sums per (month, dimension value) over [baseline_from, baseline_to] and [from, to].
-async fn read_sums(pool: &AnyPool, request: &MonthlyRequest, baseline_from: NaiveDate, baseline_to: NaiveDate) -> Result<BTreeMap<(String, String), Figures>, ReportError> {
+/// A part of the requested range and the table that covers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    /// Whole months, first to last (`YYYY-MM`), from `invoice_monthly_totals`.
+    Months(String, String),
+    /// Days of one partial month, from `invoice_daily_totals`.
+    Days(NaiveDate, NaiveDate),
+}
+
+/// Splits [from, to] into whole months and the partial first and last months, so that at most
+/// two months are read day by day. The whole month before `from`'s month comes first, as the
+/// baseline of the first month's change.
+fn segments(from: NaiveDate, to: NaiveDate) -> Vec<Segment> {
+    let first_month = from.with_day(1).expect("day 1 exists");
+    let baseline = month_key(first_month - Months::new(1));
+    let mut segments = vec![Segment::Months(baseline.clone(), baseline)];
+
+    let mut whole_months: Vec<String> = Vec::new();
+    let mut month_start = first_month;
+    while month_start <= to {
+        let next_month = month_start + Months::new(1);
+        let month_end = next_month.pred_opt().expect("a day before the next month exists");
+        let (start, end) = (from.max(month_start), to.min(month_end));
+        if start == month_start && end == month_end {
+            whole_months.push(month_key(month_start));
+        } else {
+            segments.push(Segment::Days(start, end));
+        }
+        month_start = next_month;
+    }
+    if let (Some(first), Some(last)) = (whole_months.first(), whole_months.last()) {
+        segments.push(Segment::Months(first.clone(), last.clone()));
+    }
+    segments
+}
+
+/// Reads the sums per (month, dimension value) of every segment of [from, to] and of the
+/// baseline month.
+async fn read_sums(pool: &AnyPool, request: &MonthlyRequest) -> Result<BTreeMap<(String, String), Figures>, ReportError> {
+    let mut sums = BTreeMap::new();
+    for segment in segments(request.from, request.to) {
+        read_segment(pool, request, &segment, &mut sums).await?;
+    }
+    Ok(sums)
+}
+
+async fn read_segment(pool: &AnyPool, request: &MonthlyRequest, segment: &Segment, sums: &mut BTreeMap<(String, String), Figures>) -> Result<(), ReportError> {
     let key = request.dimension.key_column();
-    let mut values = vec![baseline_from.to_string(), baseline_to.to_string(), request.from.to_string(), request.to.to_string()];
+    let (table, month_expression, date_column, bounds) = match segment {
+        Segment::Months(first, last) => ("invoice_monthly_totals", "issue_month", "issue_month", [first.clone(), last.clone()]),
+        Segment::Days(first, last) => ("invoice_daily_totals", "substr(issue_date, 1, 7)", "issue_date", [first.to_string(), last.to_string()]),
+    };
+    let mut values = bounds.to_vec();
     let scope_condition = match &request.scope {
         ReportScope::Province { prefecture_code: None } => String::new(),
         ReportScope::Province { prefecture_code: Some(code) } | ReportScope::Prefecture(code) => {
             values.push(code.clone());
-            " AND prefecture_code = $5".to_string()
+            " AND prefecture_code = $3".to_string()
         }
         ReportScope::Dealer(dealer_id) => {
             values.push(dealer_id.clone());
-            " AND dealer_id = $5".to_string()
+            " AND dealer_id = $3".to_string()
         }
     };
     // SUM of BIGINT is NUMERIC on PostgreSQL, hence the casts.
     let sql = format!(
-        "SELECT substr(issue_date, 1, 7) AS month, {key} AS dimension_value, \
+        "SELECT {month_expression} AS month, {key} AS dimension_value, \
          CAST(SUM(invoice_count) AS BIGINT) AS invoice_count, CAST(SUM(credit_count) AS BIGINT) AS credit_count, \
          CAST(SUM(total_amount) AS BIGINT) AS total_amount, CAST(SUM(vat_amount) AS BIGINT) AS vat_amount, \
          CAST(SUM(price_excluding_vat) AS BIGINT) AS price_excluding_vat, CAST(SUM(purchase_tax) AS BIGINT) AS purchase_tax \
-         FROM invoice_daily_totals \
-         WHERE ((issue_date >= $1 AND issue_date <= $2) OR (issue_date >= $3 AND issue_date <= $4)){scope_condition} \
-         GROUP BY substr(issue_date, 1, 7), {key} \
+         FROM {table} \
+         WHERE {date_column} >= $1 AND {date_column} <= $2{scope_condition} \
+         GROUP BY {month_expression}, {key} \
          HAVING SUM(invoice_count) + SUM(credit_count) > 0"
     );
     let mut query = sqlx::query(&sql);
     for value in values {
         query = query.bind(value);
     }
-    let mut sums = BTreeMap::new();
     for row in query.fetch_all(pool).await? {
         let figures = Figures {
             invoice_count: row.try_get("invoice_count")?,
@@ -291,9 +336,10 @@ async fn read_sums(pool: &AnyPool, request: &MonthlyRequest, baseline_from: Naiv
             price_excluding_vat: row.try_get("price_excluding_vat")?,
             purchase_tax: row.try_get("purchase_tax")?,
         };
-        sums.insert((row.try_get::<String, _>("month")?, row.try_get::<String, _>("dimension_value")?), figures);
+        let month_and_value = (row.try_get::<String, _>("month")?, row.try_get::<String, _>("dimension_value")?);
+        sums.entry(month_and_value).or_insert_with(Figures::default).add(&figures);
     }
-    Ok(sums)
+    Ok(())
 }
 
 /// Returns the names of prefectures or dealers by code, or `None` for dimensions without names.
@@ -328,6 +374,19 @@ mod tests {
         for (current, previous, expected) in cases {
             assert_eq!(change_ratio(current, previous).as_deref(), expected, "{current} vs {previous}");
         }
+    }
+
+    #[test]
+    fn segments_read_partial_months_by_day() {
+        let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        let months = |first: &str, last: &str| Segment::Months(first.to_string(), last.to_string());
+        assert_eq!(segments(date("2026-01-01"), date("2026-03-31")), [months("2025-12", "2025-12"), months("2026-01", "2026-03")]);
+        assert_eq!(
+            segments(date("2026-01-10"), date("2026-03-15")),
+            [months("2025-12", "2025-12"), Segment::Days(date("2026-01-10"), date("2026-01-31")), Segment::Days(date("2026-03-01"), date("2026-03-15")), months("2026-02", "2026-02")]
+        );
+        assert_eq!(segments(date("2026-02-03"), date("2026-02-20")), [months("2026-01", "2026-01"), Segment::Days(date("2026-02-03"), date("2026-02-20"))]);
+        assert_eq!(segments(date("2024-02-01"), date("2024-02-29")), [months("2024-01", "2024-01"), months("2024-02", "2024-02")], "leap February is whole");
     }
 
     #[test]
