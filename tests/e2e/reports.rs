@@ -502,3 +502,62 @@ async fn monthly_report_scopes_and_bad_parameters() {
         assert_eq!(server.get("not-a-token", "/api/v1/reports/monthly").await.status, 401);
     }
 }
+
+/// Signs in through the page and returns the session cookie.
+async fn sign_in(server: &TestServer, username: &str) -> String {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let reply = client.post(format!("{}/login", server.base_url)).form(&[("username", username), ("password", "demo-password")]).send().await.expect("sign in");
+    assert_eq!(reply.status().as_u16(), 303, "sign in as {username}");
+    let cookie = reply.headers().get("set-cookie").expect("session cookie").to_str().unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// GET a page with a session cookie: (status, content type, body).
+async fn get_page(server: &TestServer, cookie: &str, path: &str) -> (u16, String, Vec<u8>) {
+    let response = server.client.get(format!("{}{path}", server.base_url)).header("cookie", cookie).send().await.expect("GET reaches the server");
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").map(|value| value.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, content_type, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn reports_page_shows_table_and_chart() {
+    for backend in backends() {
+        let database = TestDatabase::create(backend, "reports_page").await;
+        database.init_demo();
+        let server = serve(&database, &repo_root().join("config"), JANUARY);
+        let clerk = database.token("clerk-wuhan-1");
+        issue(&server, &clerk, &test_vin(71, 1), "150000.00", "大众汽车牌SVW71617BM", "轿车").await;
+        issue(&server, &clerk, &test_vin(71, 2), "99800.55", "东风日产牌DFL7168VAL2", "轿车").await;
+
+        let officer = sign_in(&server, "officer-wuhan").await;
+        let (status, _, page) = get_page(&server, &officer, "/reports?from=2026-01-01&to=2026-01-31&dimension=prefecture").await;
+        let page = String::from_utf8(page).unwrap();
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("<svg id=\"report-chart\""), "page has the chart");
+        assert!(page.contains("<title>2026-01：24.98 万元</title>"), "the bar shows 249800.55 yuan in 万元");
+        assert!(page.contains("<td>武汉市</td>"), "the row names the prefecture");
+        assert!(page.contains("<td class=\"money\">249800.55</td>"), "the row shows the total amount");
+        assert!(!page.contains("id=\"prefecture\""), "an officer of one prefecture gets no prefecture selector");
+        assert!(!page.contains("https://") && !page.contains("http://cdn"), "the page loads nothing from elsewhere");
+
+        let (status, content_type, csv) = get_page(&server, &officer, "/reports/monthly/download?dimension=prefecture&from=2026-01-01&to=2026-01-31&prefecture=&format=csv").await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&csv));
+        assert_eq!(content_type, "text/csv; charset=utf-8");
+        assert!(String::from_utf8_lossy(&csv).contains("2026-01,420100,武汉市,2,0,2,249800.55"), "{}", String::from_utf8_lossy(&csv));
+
+        let (status, _, page) = get_page(&server, &officer, "/reports?from=2026-02-01&to=2026-01-31").await;
+        assert_eq!(status, 400);
+        assert!(String::from_utf8(page).unwrap().contains("晚于截止日期"), "the page names the date error");
+        let (status, _, _) = get_page(&server, &officer, "/reports?prefecture=420600").await;
+        assert_eq!(status, 403, "another prefecture is outside the officer's scope");
+
+        let province = sign_in(&server, "officer-hubei").await;
+        let (status, _, page) = get_page(&server, &province, "/reports?from=2026-01-01&to=2026-01-31").await;
+        assert_eq!(status, 200);
+        assert!(String::from_utf8(page).unwrap().contains("id=\"prefecture\""), "a province officer chooses the prefecture");
+
+        let clerk_session = sign_in(&server, "clerk-wuhan-1").await;
+        assert_eq!(get_page(&server, &clerk_session, "/reports").await.0, 403);
+    }
+}
