@@ -11,8 +11,8 @@ use super::runtime::{CallError, CallStats, PluginRuntime};
 use crate::domain::rejection::Rejection;
 use crate::reports::{Cell, ColumnKind, ReportTable};
 
-/// Wall time after which a report call is interrupted. A table at the row cap takes well under a
-/// second in the shipped plugins; the deadline only stops a plugin that has gone wrong.
+/// Wall time after which a report call is interrupted, to stop a plugin that has gone wrong.
+/// NOTE: a guess. The shipped plugins have not been timed with a table at the row cap.
 pub const REPORT_DEADLINE: Duration = Duration::from_secs(5);
 /// Largest report input (text of the table plus settings), in bytes.
 pub const REPORT_MAX_INPUT_BYTES: usize = 4 << 20;
@@ -105,7 +105,7 @@ fn call_rejection(id: &str, version: &str, error: &CallError) -> Rejection {
 
 impl PluginHost {
     /// Returns the id and resolved settings of the report-format plugin for `format`. A report of
-    /// one prefecture uses that prefecture's selection; a province-wide report (`None`) uses the
+    /// one prefecture uses that prefecture's selection. A province-wide report (`None`) uses the
     /// first prefecture, by code, that selects a loaded plugin for the format.
     pub fn choose_report_format(&self, prefecture_code: Option<&str>, format: &str) -> Result<(String, String), ReportRenderError> {
         let state = self.state.load();

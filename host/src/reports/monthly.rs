@@ -3,8 +3,8 @@
 //! a partial first or last month from `invoice_daily_totals`.
 //!
 //! Counting: a normal invoice counts in `invoice_count` in the month of its issue date, also after
-//! it is credited; a credit (红字) invoice counts in `credit_count` in its own month, with its
-//! negative amounts; a voided invoice counts nowhere. `net_count` is the difference.
+//! it is credited. A credit (红字) invoice counts in `credit_count` in its own month, with its
+//! negative amounts. A voided invoice counts nowhere. `net_count` is the difference.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,7 +18,7 @@ use crate::domain::rejection::Rejection;
 use crate::issuing::{Actor, InvoiceScope, invoice_scope};
 use crate::store::prefectures::PROVINCE_CODE;
 
-/// What the rows of a monthly report are grouped by, besides the month.
+/// Grouping of a monthly report's rows, besides the month.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dimension {
     Prefecture,
@@ -53,7 +53,7 @@ impl Dimension {
         }
     }
 
-    /// The column of `invoice_daily_totals` that holds the dimension's value.
+    /// Returns the column of the totals tables that contains the dimension's value.
     fn key_column(self) -> &'static str {
         match self {
             Dimension::Prefecture => "prefecture_code",
@@ -63,7 +63,7 @@ impl Dimension {
         }
     }
 
-    /// The key column of the report, and the name column for dimensions whose key is a code.
+    /// Returns the report's key column, and the name column for dimensions whose key is a code.
     fn columns(self) -> Vec<Column> {
         let text = |name, label| Column { name, label, kind: ColumnKind::Text };
         match self {
@@ -85,7 +85,7 @@ pub enum ReportScope {
 }
 
 impl ReportScope {
-    /// The prefecture code the report names in its header: 420000 for the whole province.
+    /// Returns the prefecture code of the report's header: 420000 for the whole province.
     fn prefecture_code(&self) -> String {
         match self {
             ReportScope::Province { prefecture_code: Some(code) } | ReportScope::Prefecture(code) => code.clone(),
@@ -94,8 +94,8 @@ impl ReportScope {
     }
 }
 
-/// Resolves the scope of a report for `actor`, who asked for `prefecture` (or for every prefecture
-/// in the scope). A prefecture outside the actor's own is a 403, not an empty report.
+/// Resolves the scope of a report for `actor`, who requested `prefecture` (or every prefecture in
+/// the scope). A prefecture outside the actor's own is a 403, not an empty report.
 pub fn report_scope(actor: &Actor, prefecture: Option<&str>) -> Result<ReportScope, Rejection> {
     let prefecture = prefecture.filter(|code| *code != PROVINCE_CODE);
     let outside = |code: &str| {
@@ -124,8 +124,8 @@ pub struct MonthlyRequest {
     pub scope: ReportScope,
 }
 
-/// Most rows a report may have. A range of many years by dealer can exceed it; the caller then
-/// gets a 413 that asks for a shorter range or one prefecture.
+/// Maximum rows of a report. A range of many years by dealer can exceed it, and the caller then
+/// gets a 413 whose message names a shorter range or one prefecture as the fix.
 pub const MAX_REPORT_ROWS: usize = 20_000;
 
 /// Sums of one month and dimension value.

@@ -2,8 +2,8 @@
 //! sheet. Row 1 is the title, row 2 the period and prefecture, row 3 the column labels, then one
 //! row per table row and the totals last, in bold.
 //!
-//! Amounts are numbers in yuan written as exact decimal text from fen ("1234.50"), shown with
-//! thousands separators and two decimals; rates are numbers shown as percentages. Strings are
+//! Amounts are numbers in yuan, written as exact decimal text from fen ("1234.50") and shown with
+//! thousands separators and two decimals. Rates are numbers shown as percentages. Strings are
 //! inline (`t="inlineStr"`), so the workbook needs no shared-string table.
 
 use std::io::{Cursor, Write};
