@@ -15,6 +15,7 @@ pub mod domain;
 pub mod generate;
 pub mod issuing;
 pub mod plugins;
+pub mod reports;
 pub mod reload;
 pub mod rules;
 pub mod store;

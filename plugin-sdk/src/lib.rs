@@ -1,5 +1,6 @@
 //! The guest side of MVIS plugins: bindings for the `mvis:plugin` worlds in `wit/`, and helpers
-//! for logging, amounts, settings, the invoice form's geometry, page descriptions and ESC/P.
+//! for logging, amounts, settings, the invoice form's geometry, page descriptions, ESC/P and
+//! report tables.
 //!
 //! A plugin crate is a `cdylib` built for `wasm32-unknown-unknown`, implements the `Guest` trait of
 //! one world and exports it with that world's macro, e.g. `mvis_plugin_sdk::export_printer!(Driver)`.
@@ -10,6 +11,7 @@ pub mod form;
 pub mod log;
 pub mod money;
 pub mod page;
+pub mod report;
 pub mod settings;
 
 #[cfg(feature = "escp")]

@@ -165,7 +165,7 @@ async fn issue(server: &TestServer, token: &str, vin: &str, remarks: &str) -> St
 #[tokio::test]
 async fn print_routes_serve_pdf_escp_and_calibration() {
     let plugin_dir = temp_dir("print");
-    for name in ["printer-pdf.wasm", "printer-escp.wasm", "ctais-text.wasm"] {
+    for name in ["printer-pdf.wasm", "printer-escp.wasm", "ctais-text.wasm", "report-csv.wasm", "report-xlsx.wasm", "report-html.wasm"] {
         std::fs::copy(shipped(name), plugin_dir.join(name)).unwrap();
     }
     for backend in backends() {
@@ -206,12 +206,13 @@ async fn print_routes_serve_pdf_escp_and_calibration() {
         assert_eq!(runtime.status, 200, "{}", runtime.body);
         let plugins = runtime.body["plugins"]["plugins"].as_array().unwrap();
         let ids: Vec<&str> = plugins.iter().map(|plugin| plugin["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["ctais-text", "printer-escp", "printer-pdf"]);
+        assert_eq!(ids, ["ctais-text", "printer-escp", "printer-pdf", "report-csv", "report-html", "report-xlsx"]);
         assert_eq!(plugins[0]["interface_version"], "1.0.0");
         assert_eq!(plugins[0]["sha256"].as_str().unwrap().len(), 64);
         let wuhan = runtime.body["plugins"]["prefectures"].as_array().unwrap().iter().find(|prefecture| prefecture["prefecture_code"] == "420100").unwrap();
         assert_eq!(wuhan["printers"], json!(["printer-pdf", "printer-escp"]));
         assert_eq!(wuhan["ctais_adapter"], "ctais-text");
+        assert_eq!(wuhan["report_formats"], json!(["report-csv", "report-xlsx", "report-html"]));
         assert_eq!(wuhan["missing"], json!([]));
         assert_eq!(wuhan["settings_errors"], json!([]));
         assert_eq!(server.get(&clerk, "/api/v1/admin/runtime").await.status, 403);

@@ -441,6 +441,10 @@ pub struct Invoice {
     pub buyer_id: String,
     pub vehicle_type: String,
     pub brand_model: String,
+    /// 品牌, derived from `brand_model` by [`brand_of`] at issue; reports group by it. Ledger
+    /// entries written before it existed lack it, hence the default.
+    #[serde(default)]
+    pub brand: String,
     pub origin: String,
     pub certificate_number: String,
     pub import_certificate_number: String,
@@ -452,6 +456,10 @@ pub struct Invoice {
     pub vat_rate: VatRate,
     pub vat_amount: Fen,
     pub price_excluding_vat: Fen,
+    /// 车辆购置税应纳税额 that the prefecture's `purchase_tax` rule computed at issue; negative on
+    /// credit invoices. Not printed on the invoice.
+    #[serde(default)]
+    pub purchase_tax: Fen,
     pub seller_name: String,
     pub seller_tax_id: String,
     pub seller_phone: String,
@@ -481,6 +489,20 @@ impl Invoice {
     }
 }
 
+/// Returns the brand (品牌) of a 厂牌型号: the text before 牌 ("大众汽车牌SVW71617BM" gives
+/// "大众汽车"), or without 牌 the text before the first space ("一汽-大众 FV7152BAMBG" gives
+/// "一汽-大众"). Migration 0006 applies the same rule in SQL to rows stored before it.
+pub fn brand_of(brand_model: &str) -> String {
+    let trimmed = brand_model.trim_matches(' ');
+    if let Some(end) = trimmed.find('牌') {
+        return trimmed[..end].trim_matches(' ').to_string();
+    }
+    match trimmed.find(' ') {
+        Some(end) => trimmed[..end].to_string(),
+        None => trimmed.to_string(),
+    }
+}
+
 pub fn invoice_entity_key(invoice_code: &str, invoice_number: &str) -> String {
     format!("invoice:{invoice_code}/{invoice_number}")
 }
@@ -493,6 +515,22 @@ pub fn format_invoice_number(number: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn brand_of_takes_text_before_pai() {
+        let cases = [
+            ("大众汽车牌SVW71617BM", "大众汽车"),
+            ("东风日产牌 DFL7168VAL2", "东风日产"),
+            (" 比亚迪牌BYD7005BEV", "比亚迪"),
+            ("一汽-大众 FV7152BAMBG", "一汽-大众"),
+            ("MCI coach", "MCI"),
+            ("FV7152BAMBG", "FV7152BAMBG"),
+            ("", ""),
+        ];
+        for (brand_model, brand) in cases {
+            assert_eq!(brand_of(brand_model), brand, "{brand_model}");
+        }
+    }
 
     fn context() -> DraftContext {
         DraftContext {

@@ -468,6 +468,7 @@ impl Generator<'_> {
             buyer_name,
             buyer_id,
             vehicle_type: model.vehicle_type.clone(),
+            brand: model.brand.clone(),
             brand_model: format!("{}牌{}", model.brand, model.model),
             origin: model.origin.clone(),
             certificate_number: format!("WG{ordinal:013}"),
@@ -500,6 +501,7 @@ impl Generator<'_> {
             credit_invoice_number: String::new(),
             voided_at: String::new(),
             findings: Vec::new(),
+            purchase_tax: Fen(0),
         };
 
         if ordinal % self.lookup_stride == 0 {
@@ -511,6 +513,7 @@ impl Generator<'_> {
         invoice.vat_rate = rate;
         invoice.vat_amount = split.vat_amount;
         invoice.price_excluding_vat = split.price_excluding_vat;
+        invoice.purchase_tax = self.scripts(&invoice.prefecture_code)?.purchase_tax(invoice_map(&invoice, synthetic.seller_kind))?.payable;
         Ok(invoice)
     }
 
@@ -521,13 +524,13 @@ impl Generator<'_> {
         if let Some(rate) = self.vat_rates.get(&(invoice.issue_date, seller_kind)) {
             return Ok(*rate);
         }
-        let scripts = self
-            .rules
-            .for_prefecture(&invoice.prefecture_code)
-            .with_context(|| format!("地市 {} 的规则脚本未能加载", invoice.prefecture_code))?;
-        let rate = scripts.vat_rate(invoice_map(invoice, seller_kind))?;
+        let rate = self.scripts(&invoice.prefecture_code)?.vat_rate(invoice_map(invoice, seller_kind))?;
         self.vat_rates.insert((invoice.issue_date, seller_kind), rate);
         Ok(rate)
+    }
+
+    fn scripts(&self, prefecture_code: &str) -> anyhow::Result<std::sync::Arc<crate::rules::ScriptSet>> {
+        self.rules.for_prefecture(prefecture_code).with_context(|| format!("地市 {prefecture_code} 的规则脚本未能加载"))
     }
 
     async fn credit(&mut self, conn: &mut AnyConnection, batch: &mut Batch, at: DateTime<Utc>, original: &Invoice, dealer: usize) -> anyhow::Result<()> {
@@ -545,6 +548,7 @@ impl Generator<'_> {
             total_amount_uppercase: amount_in_words(total),
             vat_amount: Fen(-original.vat_amount.0),
             price_excluding_vat: Fen(-original.price_excluding_vat.0),
+            purchase_tax: Fen(-original.purchase_tax.0),
             remarks: format!("对应正数发票代码:{}号码:{} 冲红原因:销货退回", original.invoice_code, original.invoice_number),
             original_invoice_code: original.invoice_code.clone(),
             original_invoice_number: original.invoice_number.clone(),

@@ -117,6 +117,7 @@ impl CreditJob {
             total_amount_uppercase: amount_in_words(total_amount),
             vat_amount: -original.vat_amount,
             price_excluding_vat: -original.price_excluding_vat,
+            purchase_tax: -original.purchase_tax,
             issuer: self.actor.display_name.clone(),
             issuer_username: self.actor.username.clone(),
             remarks,

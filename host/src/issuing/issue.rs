@@ -4,7 +4,8 @@ use tracing::{Instrument, info_span};
 
 use super::scope::clerk_dealer;
 use super::{Actor, InvoiceView, Issuing, IssuingError};
-use crate::domain::invoice::{DraftContext, Finding, FindingLevel, Invoice, InvoiceDraft, InvoiceKind, InvoiceStatus, ValidatedDraft, format_invoice_number, validate_draft};
+use crate::domain::invoice::{DraftContext, Finding, FindingLevel, Invoice, InvoiceDraft, InvoiceKind, InvoiceStatus, ValidatedDraft, brand_of, format_invoice_number, validate_draft};
+use crate::domain::money::Fen;
 use crate::domain::rejection::Rejection;
 use crate::rules::{draft_map, validated_map};
 use crate::store::dealers::{self, Dealer};
@@ -18,6 +19,7 @@ pub(super) struct IssueJob {
     issuer: String,
     issuer_username: String,
     machine_number: String,
+    purchase_tax: Fen,
 }
 
 pub(super) async fn prepare(issuing: &Issuing, actor: &Actor, draft: InvoiceDraft) -> Result<IssueJob, IssuingError> {
@@ -42,6 +44,7 @@ pub(super) async fn prepare(issuing: &Issuing, actor: &Actor, draft: InvoiceDraf
         return Err(Rejection::from_findings(errors).into());
     }
     validated.findings.extend(notes);
+    let purchase_tax = rules.purchase_tax(validated_map(&validated, &dealer))?.payable;
 
     let settings = issuing.settings();
     Ok(IssueJob {
@@ -50,6 +53,7 @@ pub(super) async fn prepare(issuing: &Issuing, actor: &Actor, draft: InvoiceDraf
         issuer: actor.display_name.clone(),
         issuer_username: actor.username.clone(),
         machine_number: settings.machine_number.clone(),
+        purchase_tax,
     })
 }
 
@@ -119,6 +123,7 @@ impl IssueJob {
             buyer_name: draft.buyer_name,
             buyer_id: draft.buyer_id,
             vehicle_type: draft.vehicle_type,
+            brand: brand_of(&draft.brand_model),
             brand_model: draft.brand_model,
             origin: draft.origin,
             certificate_number: draft.certificate_number,
@@ -131,6 +136,7 @@ impl IssueJob {
             vat_rate: validated.vat_rate,
             vat_amount: validated.vat_amount,
             price_excluding_vat: validated.price_excluding_vat,
+            purchase_tax: self.purchase_tax,
             seller_name: dealer.name,
             seller_tax_id: dealer.taxpayer_id,
             seller_phone: dealer.phone,

@@ -63,6 +63,14 @@ pub struct PrinterSection {
     pub format: PrintFormat,
 }
 
+/// The `[report]` table of a report-format plugin: the `format` value of the report routes that
+/// selects it, e.g. `csv`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    pub format: String,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SettingType {
@@ -101,6 +109,8 @@ pub struct Manifest {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub printer: Option<PrinterSection>,
+    #[serde(default)]
+    pub report: Option<ReportSection>,
     #[serde(default)]
     pub settings: BTreeMap<String, SettingSpec>,
 }
@@ -158,6 +168,16 @@ impl Manifest {
             }
             _ => {}
         }
+        match (self.kind, &self.report) {
+            (PluginKind::ReportFormat, None) => return invalid("a report-format plugin needs a [report] table with format = \"csv\", \"xlsx\" or another name".to_string()),
+            (PluginKind::ReportFormat, Some(report)) if !is_format_name(&report.format) => {
+                return invalid(format!("report format {:?} must be 1 to 16 lower-case letters or digits", report.format));
+            }
+            (PluginKind::Printer | PluginKind::CtaisAdapter, Some(_)) => {
+                return invalid(format!("a {} plugin must not have a [report] table", self.kind.as_str()));
+            }
+            _ => {}
+        }
         for (key, spec) in &self.settings {
             if let Some(default) = &spec.default {
                 let json = serde_json::to_value(default).map_err(|err| ManifestError::Invalid(err.to_string()))?;
@@ -191,6 +211,10 @@ impl Manifest {
         }
         Ok(Value::Object(resolved).to_string())
     }
+}
+
+fn is_format_name(format: &str) -> bool {
+    (1..=16).contains(&format.len()) && format.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit())
 }
 
 fn value_matches(value_type: SettingType, value: &Value) -> bool {

@@ -6,6 +6,7 @@
 //! - `registry`: loading the plugin directory, hot reload, the admin status.
 //! - `printing`: printing an invoice or a calibration page with a prefecture's driver.
 //! - `ctais`: decoding CTAIS files and encoding invoice exports with a prefecture's adapter.
+//! - `reporting`: rendering a report table with a report-format plugin.
 //! - `pdf`: rendering a page description to PDF.
 //! - `cli`: `mvis plugin package|check|test|bench` for plugin authors; `cli_ctais` runs the
 //!   fixtures of CTAIS adapters.
@@ -18,6 +19,7 @@ pub mod manifest;
 pub mod pdf;
 pub mod printing;
 pub mod registry;
+pub mod reporting;
 pub mod runtime;
 
 pub use manifest::{PluginKind, PrintFormat};

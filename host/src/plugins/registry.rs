@@ -16,6 +16,7 @@ use super::bindings::printer::PrinterPre;
 use super::bindings::report_format::ReportFormatPre;
 use super::manifest::{self, Manifest, ManifestError, PluginKind};
 use super::printing::self_test_printer;
+use super::reporting::self_test_report;
 use super::runtime::{CallState, PluginLimits, PluginRuntime};
 use crate::config::prefecture::{self, PrefectureConfig};
 use crate::reload::{self, WatchHandle};
@@ -34,8 +35,7 @@ pub struct LoadedPlugin {
 pub(super) enum Instantiable {
     Printer(PrinterPre<CallState>),
     CtaisAdapter(CtaisAdapterPre<CallState>),
-    // Checked at load; called by the report feature once it exists.
-    ReportFormat(#[allow(dead_code)] ReportFormatPre<CallState>),
+    ReportFormat(ReportFormatPre<CallState>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -206,7 +206,7 @@ impl PluginHost {
                     "version": plugin.manifest.version,
                     "kind": plugin.manifest.kind,
                     "interface_version": plugin.manifest.interface_version,
-                    "format": plugin.manifest.printer.as_ref().map(|printer| printer.format),
+                    "format": plugin.manifest.printer.as_ref().map(|printer| printer.format.as_str()).or(plugin.manifest.report.as_ref().map(|report| report.format.as_str())),
                     "file": plugin.file_name,
                     "sha256": plugin.sha256,
                     "loaded_at": plugin.loaded_at,
@@ -278,7 +278,7 @@ pub fn load_plugin(runtime: &PluginRuntime, file_name: &str, bytes: &[u8], sha25
     match plugin.instance {
         Instantiable::Printer(_) => self_test_printer(runtime, &plugin).map_err(LoadError::SelfTest)?,
         Instantiable::CtaisAdapter(_) => super::ctais::self_test_adapter(runtime, &plugin).map_err(LoadError::SelfTest)?,
-        Instantiable::ReportFormat(_) => {}
+        Instantiable::ReportFormat(_) => self_test_report(runtime, &plugin).map_err(LoadError::SelfTest)?,
     }
     Ok(plugin)
 }

@@ -197,34 +197,46 @@ impl PluginRuntime {
     /// Runs `call` in a fresh store under the limits and classifies what went wrong. Blocks the
     /// thread for up to the deadline: run it on a blocking thread, holding a slot.
     pub fn run<R>(&self, plugin_id: &Arc<str>, plugin_version: &Arc<str>, call: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<R>) -> (Result<R, CallError>, CallStats) {
+        self.run_with_deadline(self.limits.deadline, plugin_id, plugin_version, call)
+    }
+
+    /// Runs `call` like [`PluginRuntime::run`], but interrupts it after `deadline` in place of the
+    /// limits' deadline. Reports use it, because a large table takes longer than an invoice.
+    pub fn run_with_deadline<R>(
+        &self,
+        deadline: Duration,
+        plugin_id: &Arc<str>,
+        plugin_version: &Arc<str>,
+        call: impl FnOnce(&mut Store<CallState>) -> wasmtime::Result<R>,
+    ) -> (Result<R, CallError>, CallStats) {
         let started = Instant::now();
         let mut store = Store::new(&self.engine, CallState::new(plugin_id.clone(), plugin_version.clone(), self.limits.memory_bytes));
         store.limiter(|state| state);
-        store.set_epoch_deadline(self.deadline_ticks());
+        store.set_epoch_deadline(deadline_ticks(deadline));
         store.epoch_deadline_trap();
 
         let result = call(&mut store);
         let stats = CallStats { elapsed: started.elapsed(), peak_memory_bytes: store.data().peak_memory_bytes };
-        let result = result.map_err(|err| self.classify(&err, store.data()));
+        let result = result.map_err(|err| self.classify(&err, store.data(), deadline));
         (result, stats)
     }
 
-    fn deadline_ticks(&self) -> u64 {
-        // One extra tick, because the current tick may be nearly over when the call starts.
-        (self.limits.deadline.as_millis() / EPOCH_TICK.as_millis()) as u64 + 1
-    }
-
-    fn classify(&self, err: &wasmtime::Error, state: &CallState) -> CallError {
+    fn classify(&self, err: &wasmtime::Error, state: &CallState, deadline: Duration) -> CallError {
         if let Some(requested_bytes) = state.denied_memory_bytes {
             return CallError::MemoryLimit { cap_bytes: self.limits.memory_bytes, requested_bytes };
         }
         match err.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => CallError::Timeout { deadline_ms: self.limits.deadline.as_millis() },
+            Some(Trap::Interrupt) => CallError::Timeout { deadline_ms: deadline.as_millis() },
             Some(trap) => CallError::Trap(format!("{trap}: {err:?}")),
             None if err.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => CallError::Instantiate(format!("{err:?}")),
             None => CallError::Trap(format!("{err:?}")),
         }
     }
+}
+
+fn deadline_ticks(deadline: Duration) -> u64 {
+    // One extra tick, because the current tick may be nearly over when the call starts.
+    (deadline.as_millis() / EPOCH_TICK.as_millis()) as u64 + 1
 }
 
 /// Advances the engine's epoch every tick until the runtime is dropped.

@@ -15,10 +15,10 @@ pub const INVOICE_COLUMNS: &str = "invoice_code, invoice_number, kind, status, i
     vat_amount, price_excluding_vat, seller_name, seller_tax_id, seller_phone, seller_address, seller_bank, \
     seller_account, tax_authority_name, tax_authority_code, tax_payment_voucher_number, tonnage, seating_capacity, \
     issuer, issuer_username, remarks, original_invoice_code, original_invoice_number, credit_invoice_code, \
-    credit_invoice_number, voided_at, findings";
+    credit_invoice_number, voided_at, findings, brand, purchase_tax";
 
 /// Number of columns in [`INVOICE_COLUMNS`].
-pub const INVOICE_COLUMN_COUNT: usize = 45;
+pub const INVOICE_COLUMN_COUNT: usize = 47;
 
 /// Returns `$1, $2, …, $n`; both backends accept numbered placeholders.
 pub fn placeholders(count: usize) -> String {
@@ -76,6 +76,8 @@ pub fn bind_invoice<'q>(query: AnyQuery<'q>, invoice: &Invoice) -> AnyQuery<'q> 
         .bind(invoice.credit_invoice_number.clone())
         .bind(invoice.voided_at.clone())
         .bind(findings)
+        .bind(invoice.brand.clone())
+        .bind(invoice.purchase_tax.0)
 }
 
 fn corrupt(column: &str, value: impl std::fmt::Display) -> StoreError {
@@ -108,6 +110,7 @@ pub fn invoice_from_row(row: &AnyRow) -> Result<Invoice, StoreError> {
         buyer_id: text("buyer_id")?,
         vehicle_type: text("vehicle_type")?,
         brand_model: text("brand_model")?,
+        brand: text("brand")?,
         origin: text("origin")?,
         certificate_number: text("certificate_number")?,
         import_certificate_number: text("import_certificate_number")?,
@@ -122,6 +125,7 @@ pub fn invoice_from_row(row: &AnyRow) -> Result<Invoice, StoreError> {
             .ok_or_else(|| corrupt("vat_rate", vat_rate_points))?,
         vat_amount: Fen(integer("vat_amount")?),
         price_excluding_vat: Fen(integer("price_excluding_vat")?),
+        purchase_tax: Fen(integer("purchase_tax")?),
         seller_name: text("seller_name")?,
         seller_tax_id: text("seller_tax_id")?,
         seller_phone: text("seller_phone")?,

@@ -58,6 +58,31 @@ fn exported_file() -> Value {
     responses
 }
 
+fn monthly_report_parameters() -> Value {
+    json!([
+        { "name": "dimension", "in": "query", "schema": { "enum": ["prefecture", "dealer", "brand", "vehicle_type"], "default": "prefecture" }, "description": "统计维度：地市、销货单位、品牌（厂牌型号中“牌”字之前的部分）或车辆类型" },
+        { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "起始日期（含），YYYY-MM-DD；缺省为截止日期所在月往前 11 个月的 1 日" },
+        { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" }, "description": "截止日期（含），YYYY-MM-DD；缺省为今天" },
+        { "name": "prefecture", "in": "query", "schema": { "type": "string", "pattern": "^[0-9]{6}$" }, "description": "只统计一个地市；地市税务人员只能填本地市，缺省为查询范围内的全部地市" },
+        { "name": "format", "in": "query", "schema": { "enum": ["json", "csv", "xlsx", "html"], "default": "json" }, "description": "json 直接返回表格；其他格式由地市配置 report_formats 选用的报表插件生成" }
+    ])
+}
+
+/// Responses of the report routes: the table as JSON, a document from a plugin, or the error body.
+fn report_responses() -> Value {
+    let mut responses = error_responses();
+    let error = responses["404"].clone();
+    responses["400"] = error.clone();
+    responses["413"] = error.clone();
+    responses["503"] = error;
+    responses["200"] = json!({ "description": "报表。json：columns 与 rows（以列名为键，金额为两位小数的元）及 totals；其他格式为附件，响应头 x-mvis-plugin 给出插件及版本", "content": {
+        "application/json": { "schema": { "$ref": "#/components/schemas/Object" } },
+        "text/csv": { "schema": { "type": "string", "format": "binary" } },
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } },
+        "text/html": { "schema": { "type": "string" } } } });
+    responses
+}
+
 /// Responses of the print routes: the printed bytes, or the error body.
 fn printed(description: &str) -> Value {
     let mut responses = error_responses();
@@ -101,6 +126,8 @@ fn schemas() -> Value {
                 "total_amount": amount("价税合计"), "total_amount_uppercase": text("价税合计（大写）"),
                 "vat_rate": text("增值税税率或征收率，例如 0.13"), "vat_amount": amount("增值税税额"),
                 "price_excluding_vat": amount("不含税价"), "vin": text("车辆识别代号"),
+                "brand": text("品牌：厂牌型号中“牌”字之前的部分，无“牌”字时取第一个空格之前的部分"),
+                "purchase_tax": amount("开具时按地市规则脚本计算的车辆购置税应纳税额；红字发票为负数"),
                 "findings": { "type": "array", "items": { "$ref": "#/components/schemas/Finding" } },
                 "links": { "type": "object" } } },
         "InvoicePage": { "type": "object", "properties": {
@@ -186,6 +213,8 @@ pub fn build() -> Value {
             "/api/v1/invoices/{code}/{number}/declaration/revoke": { "post": { "summary": "撤销车辆购置税申报登记（税务人员）", "parameters": void_parameters,
                 "requestBody": body("RevokeDeclarationRequest"), "responses": ok("200", "Declaration", "已撤销") } },
             "/api/v1/invoices/{code}/{number}/credit": { "post": { "summary": "开具红字发票", "parameters": void_parameters, "requestBody": body("CreditRequest"), "responses": ok("201", "Invoice", "红字发票") } },
+            "/api/v1/reports/monthly": { "get": { "summary": "月度统计：按地市、销货单位、品牌或车辆类型汇总开具张数、红字张数、净销量、价税合计、增值税、不含税价、车辆购置税及价税合计环比（税务人员和管理员；销货单位用户只看本单位）",
+                "parameters": monthly_report_parameters(), "responses": report_responses() } },
             "/api/v1/stock": { "get": { "summary": "本单位发票库存（开票员）", "responses": ok("200", "Object", "号码段与剩余份数") } },
             "/api/v1/prefectures": { "get": { "summary": "地市列表", "responses": ok("200", "Object", "地市") } },
             "/api/v1/admin/dealers": {

@@ -5,6 +5,7 @@ mod ctais;
 mod declarations;
 mod invoices;
 pub(crate) mod print;
+pub(crate) mod reports;
 mod runtime;
 
 use axum::Router;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/{code}/{number}/declaration/revoke", post(declarations::revoke))
         .route("/invoices/{code}/{number}/print", get(print::print_invoice))
         .route("/printer-profiles/{profile}/calibration", get(print::print_calibration))
+        .route("/reports/monthly", get(reports::monthly))
         .route("/stock", get(admin::own_stock))
         .route("/prefectures", get(admin::prefectures))
         .route("/admin/dealers", post(admin::create_dealer).get(admin::list_dealers))

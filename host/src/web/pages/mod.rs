@@ -8,6 +8,7 @@ mod declarations;
 mod feedback;
 mod invoices;
 mod limiter;
+mod reports;
 mod runtime;
 mod session;
 
@@ -47,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/{code}/{number}/print", get(invoices::print))
         .route("/stock", get(invoices::stock))
         .route("/lookup", get(invoices::lookup))
+        .route("/reports", get(reports::monthly))
+        .route("/reports/monthly/download", get(reports::download))
         .route("/admin/dealers", get(admin::dealers).post(admin::create_dealer))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{username}/password", post(admin::reset_password))
