@@ -74,73 +74,41 @@ pub async fn run(command: &BenchCommand) -> anyhow::Result<()> {
 }
 
 async fn run_issue(url: &str, token: &str, clients: usize, requests: u64) -> anyhow::Result<()> {
-    if clients == 0 || requests == 0 {
-        bail!("--clients 和 --requests 必须大于 0");
-    }
     let endpoint = format!("{}/api/v1/invoices", url.trim_end_matches('/'));
-    let next_request = Arc::new(AtomicU64::new(0));
-    let failures = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-
-    let mut workers = Vec::new();
-    for _ in 0..clients {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
-        let (endpoint, token, next_request, failures, total) = (endpoint.clone(), token.to_string(), next_request.clone(), failures.clone(), requests);
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut rng = rand::rngs::StdRng::from_os_rng();
-            loop {
-                let serial = next_request.fetch_add(1, Ordering::Relaxed);
-                if serial >= total {
-                    break;
-                }
-                let body = serde_json::json!({
-                    "buyer_name": "性能测试购买方",
-                    "buyer_id": "11010519491231002X",
-                    "vehicle_type": "轿车",
-                    "brand_model": "东风日产牌 轩逸",
-                    "origin": "襄阳市",
-                    "certificate_number": format!("BENCH{serial:010}"),
-                    "engine_number": format!("E{serial:09}"),
-                    "vin": synthetic_vin(&mut rng, serial).as_str(),
-                    "total_amount": format!("{}.00", 89_800 + serial % 50_000),
-                    "seating_capacity": 5,
-                });
-                let sent = Instant::now();
-                let response = client.post(&endpoint).bearer_auth(&token).json(&body).send().await;
-                match response {
-                    Ok(response) if response.status().as_u16() == 201 => latencies.push(sent.elapsed()),
-                    Ok(response) => {
-                        if failures.fetch_add(1, Ordering::Relaxed) < 5 {
-                            let status = response.status();
-                            eprintln!("请求失败：HTTP {status} {}", response.text().await.unwrap_or_default());
-                        }
-                    }
-                    Err(err) => {
-                        if failures.fetch_add(1, Ordering::Relaxed) < 5 {
-                            eprintln!("请求失败：{err}");
-                        }
-                    }
-                }
+    let token = token.to_string();
+    // A random seed per run keeps VINs of runs against the same database apart.
+    let run_seed: u64 = rand::random();
+    let send = move |client: reqwest::Client, serial: u64| {
+        let (endpoint, token) = (endpoint.clone(), token.clone());
+        async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(run_seed ^ serial);
+            let body = serde_json::json!({
+                "buyer_name": "性能测试购买方",
+                "buyer_id": "11010519491231002X",
+                "vehicle_type": "轿车",
+                "brand_model": "东风日产牌 轩逸",
+                "origin": "襄阳市",
+                "certificate_number": format!("BENCH{serial:010}"),
+                "engine_number": format!("E{serial:09}"),
+                "vin": synthetic_vin(&mut rng, serial).as_str(),
+                "total_amount": format!("{}.00", 89_800 + serial % 50_000),
+                "seating_capacity": 5,
+            });
+            let response = client.post(&endpoint).bearer_auth(&token).json(&body).send().await.map_err(|err| err.to_string())?;
+            match response.status().as_u16() {
+                201 => Ok(()),
+                status => Err(format!("HTTP {status} {}", response.text().await.unwrap_or_default())),
             }
-            latencies
-        }));
-    }
-
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await.context("bench worker panicked")?);
-    }
-    print_summary(clients, "issued", "invoices/s", latencies, failures.load(Ordering::Relaxed), started.elapsed());
+        }
+    };
+    let run = drive(clients, requests, send).await?;
+    print_summary(clients, "issued", "invoices/s", run);
     Ok(())
 }
 
 /// Sends GET requests for the paths in `paths_file`, in order and round robin, from `clients`
 /// concurrent clients; every response must be 200.
 async fn run_get(url: &str, token: &str, paths_file: &std::path::Path, clients: usize, requests: u64) -> anyhow::Result<()> {
-    if clients == 0 || requests == 0 {
-        bail!("--clients 和 --requests 必须大于 0");
-    }
     let text = std::fs::read_to_string(paths_file).with_context(|| format!("无法读取路径文件 {}", paths_file.display()))?;
     let paths: Arc<Vec<String>> = Arc::new(text.lines().map(str::trim).filter(|line| line.starts_with('/')).map(str::to_string).collect());
     if paths.is_empty() {
@@ -148,13 +116,48 @@ async fn run_get(url: &str, token: &str, paths_file: &std::path::Path, clients: 
     }
 
     let base = url.trim_end_matches('/').to_string();
+    let token = token.to_string();
+    let send = move |client: reqwest::Client, serial: u64| {
+        let path = paths[(serial % paths.len() as u64) as usize].clone();
+        let (url, token) = (format!("{base}{path}"), token.clone());
+        async move {
+            let response = client.get(&url).bearer_auth(&token).send().await.map_err(|err| format!("{path}: {err}"))?;
+            match response.status().as_u16() {
+                200 => response.bytes().await.map(|_| ()).map_err(|err| format!("{path}: {err}")),
+                status => Err(format!("{path}: HTTP {status} {}", response.text().await.unwrap_or_default())),
+            }
+        }
+    };
+    let run = drive(clients, requests, send).await?;
+    print_summary(clients, "succeeded", "requests/s", run);
+    Ok(())
+}
+
+/// Latencies of the successful requests of a run, its failure count and its wall time.
+struct RunResult {
+    latencies: Vec<Duration>,
+    failures: u64,
+    elapsed: Duration,
+}
+
+/// Runs `requests` requests numbered from 0 on `clients` concurrent workers, each with its own
+/// HTTP client. Prints the first five failures.
+async fn drive<F, Fut>(clients: usize, requests: u64, send: F) -> anyhow::Result<RunResult>
+where
+    F: Fn(reqwest::Client, u64) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    if clients == 0 || requests == 0 {
+        bail!("--clients 和 --requests 必须大于 0");
+    }
     let next_request = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
+
     let mut workers = Vec::new();
     for _ in 0..clients {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
-        let (base, token, paths, next_request, failures) = (base.clone(), token.to_string(), paths.clone(), next_request.clone(), failures.clone());
+        let (send, next_request, failures) = (send.clone(), next_request.clone(), failures.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -162,19 +165,12 @@ async fn run_get(url: &str, token: &str, paths_file: &std::path::Path, clients: 
                 if serial >= requests {
                     break;
                 }
-                let path = &paths[(serial % paths.len() as u64) as usize];
                 let sent = Instant::now();
-                let response = client.get(format!("{base}{path}")).bearer_auth(&token).send().await;
-                let outcome = match response {
-                    Ok(response) if response.status().as_u16() == 200 => response.bytes().await.map_err(|err| err.to_string()),
-                    Ok(response) => Err(format!("HTTP {} {}", response.status(), response.text().await.unwrap_or_default())),
-                    Err(err) => Err(err.to_string()),
-                };
-                match outcome {
-                    Ok(_) => latencies.push(sent.elapsed()),
+                match send(client.clone(), serial).await {
+                    Ok(()) => latencies.push(sent.elapsed()),
                     Err(message) => {
                         if failures.fetch_add(1, Ordering::Relaxed) < 5 {
-                            eprintln!("请求 {path} 失败：{message}");
+                            eprintln!("请求失败：{message}");
                         }
                     }
                 }
@@ -187,12 +183,12 @@ async fn run_get(url: &str, token: &str, paths_file: &std::path::Path, clients: 
     for worker in workers {
         latencies.extend(worker.await.context("bench worker panicked")?);
     }
-    print_summary(clients, "succeeded", "requests/s", latencies, failures.load(Ordering::Relaxed), started.elapsed());
-    Ok(())
+    Ok(RunResult { latencies, failures: failures.load(Ordering::Relaxed), elapsed: started.elapsed() })
 }
 
 /// Prints counts, throughput and latency percentiles (nearest rank) of a run.
-fn print_summary(clients: usize, done_label: &str, rate_unit: &str, mut latencies: Vec<Duration>, failures: u64, elapsed: Duration) {
+fn print_summary(clients: usize, done_label: &str, rate_unit: &str, run: RunResult) {
+    let RunResult { mut latencies, failures, elapsed } = run;
     latencies.sort();
     let succeeded = latencies.len();
     let percentile = |p: f64| -> Duration {
