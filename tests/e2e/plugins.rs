@@ -216,7 +216,56 @@ async fn print_routes_serve_pdf_escp_and_calibration() {
         assert_eq!(wuhan["missing"], json!([]));
         assert_eq!(wuhan["settings_errors"], json!([]));
         assert_eq!(server.get(&clerk, "/api/v1/admin/runtime").await.status, 403);
+
+        printer_page_lists_profiles(&server).await;
     }
+}
+
+/// Signs in through the login form and returns the session cookie.
+async fn page_session(server: &TestServer, username: &str) -> String {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let reply = client.post(format!("{}/login", server.base_url)).form(&[("username", username), ("password", "demo-password")]).send().await.unwrap();
+    assert_eq!(reply.status().as_u16(), 303, "login of {username}");
+    let cookie = reply.headers().get("set-cookie").expect("session cookie").to_str().unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+async fn get_page(server: &TestServer, cookie: &str, path: &str) -> (u16, String, Vec<u8>) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let reply = client.get(format!("{}{path}", server.base_url)).header("cookie", cookie).send().await.unwrap();
+    let status = reply.status().as_u16();
+    let content_type = reply.headers().get("content-type").map(|value| value.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, content_type, reply.bytes().await.unwrap().to_vec())
+}
+
+/// The printer page (打印机配置与校准) lists the prefecture's profiles and prints their
+/// calibration pages; a province administrator picks the prefecture first.
+async fn printer_page_lists_profiles(server: &TestServer) {
+    let clerk = page_session(server, "clerk-wuhan-1").await;
+    let (status, _, page) = get_page(server, &clerk, "/printers").await;
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("地市 420100 的打印机配置"), "{page}");
+    assert!(page.contains("/printers/default/calibration?format=pdf&amp;prefecture_code=420100"), "{page}");
+
+    let (status, content_type, pdf) = get_page(server, &clerk, "/printers/default/calibration?format=pdf&prefecture_code=420100").await;
+    assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
+    assert!(pdf.starts_with(b"%PDF"));
+    let (status, _, escp) = get_page(server, &clerk, "/printers/default/calibration?format=escp").await;
+    assert_eq!(status, 200);
+    assert!(escp.starts_with(b"\x1b@"));
+    let (status, _, _) = get_page(server, &clerk, "/printers/missing/calibration?format=pdf").await;
+    assert_eq!(status, 404);
+
+    let admin = page_session(server, "admin").await;
+    let (status, _, page) = get_page(server, &admin, "/printers").await;
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("printer-prefecture-form"), "{page}");
+    assert!(!page.contains("printer-profiles"), "no table before a prefecture is chosen: {page}");
+    let (status, _, page) = get_page(server, &admin, "/printers?prefecture_code=420600").await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(page).unwrap().contains("地市 420600 的打印机配置"));
 }
 
 /// Copies the repository's config, with Wuhan's ESC/P driver replaced by the misbehaving test plugin.

@@ -118,6 +118,13 @@ impl PluginHost {
         self.call_printer(plugin, format, move |runtime, plugin| render(runtime, plugin, &job)).instrument(span).await
     }
 
+    /// Returns a prefecture's printer profiles as its file lists them; empty when the prefecture has
+    /// no file or lists none.
+    pub fn printer_profiles(&self, prefecture_code: &str) -> Vec<crate::config::prefecture::PrinterProfile> {
+        let state = self.state.load();
+        state.prefectures.get(prefecture_code).map(|config| config.printer_profiles.clone()).unwrap_or_default()
+    }
+
     /// Prints the calibration page of one of a prefecture's printer profiles.
     pub async fn print_calibration(&self, prefecture_code: &str, format: PrintFormat, profile_name: Option<&str>) -> Result<Printed, PrintError> {
         let (plugin, profile, settings) = self.choose(prefecture_code, format, profile_name)?;

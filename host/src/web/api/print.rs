@@ -102,7 +102,7 @@ pub async fn print_calibration(
 /// Returns the prefecture whose profile is printed, by the actor's scope: a dealer's users get their
 /// dealer's prefecture and prefecture users their own. Users who see the whole province name one
 /// with `prefecture_code`.
-async fn calibration_prefecture(state: &AppState, actor: &crate::issuing::Actor, asked: Option<String>) -> Result<String, ApiError> {
+pub(crate) async fn calibration_prefecture(state: &AppState, actor: &crate::issuing::Actor, asked: Option<String>) -> Result<String, ApiError> {
     match invoice_scope(actor) {
         InvoiceScope::Dealer(dealer_id) => {
             let mut conn = state.issuing.store().pool().acquire().await.map_err(crate::store::StoreError::from)?;

@@ -48,14 +48,15 @@ impl Chrome {
 
 fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
-        Role::DealerClerk => &[("/invoices/new", "开具发票"), ("/invoices", "发票查询"), ("/stock", "发票库存"), ("/feedback", "问题反馈")],
-        Role::DealerAdmin => &[("/invoices", "本单位发票"), ("/stock", "发票库存"), ("/admin/users", "开票员管理"), ("/feedback", "问题反馈")],
+        Role::DealerClerk => &[("/invoices/new", "开具发票"), ("/invoices", "发票查询"), ("/stock", "发票库存"), ("/printers", "打印机校准"), ("/feedback", "问题反馈")],
+        Role::DealerAdmin => &[("/invoices", "本单位发票"), ("/stock", "发票库存"), ("/admin/users", "开票员管理"), ("/printers", "打印机校准"), ("/feedback", "问题反馈")],
         Role::Officer => &[("/lookup", "发票查验"), ("/invoices", "发票列表"), ("/reports", "统计报表"), ("/feedback", "问题反馈")],
         Role::PrefectureAdmin => &[
             ("/admin/dealers", "销货单位"),
             ("/admin/users", "用户"),
             ("/admin/stock", "号码段分配"),
             ("/admin/prefectures", "初始化设置"),
+            ("/printers", "打印机校准"),
             ("/invoices", "发票列表"),
             ("/reports", "统计报表"),
             ("/feedback", "问题反馈"),
@@ -66,6 +67,7 @@ fn nav_for(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/admin/stock", "号码段分配"),
             ("/admin/prefectures", "初始化设置"),
             ("/admin/runtime", "运行状态"),
+            ("/printers", "打印机校准"),
             ("/invoices", "发票列表"),
             ("/reports", "统计报表"),
             ("/feedback", "问题反馈"),

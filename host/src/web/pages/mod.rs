@@ -8,6 +8,7 @@ mod declarations;
 mod feedback;
 mod invoices;
 mod limiter;
+mod printers;
 mod reports;
 mod runtime;
 mod session;
@@ -47,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/{code}/{number}/declaration/revoke", post(declarations::revoke))
         .route("/invoices/{code}/{number}/print", get(invoices::print))
         .route("/stock", get(invoices::stock))
+        .route("/printers", get(printers::list))
+        .route("/printers/{profile}/calibration", get(printers::calibration))
         .route("/lookup", get(invoices::lookup))
         .route("/reports", get(reports::monthly))
         .route("/reports/monthly/download", get(reports::download))
@@ -57,7 +60,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/stock/{range_id}/return", post(admin::return_stock))
         .route("/admin/prefectures", get(admin::prefectures))
         .route("/admin/prefectures/{code}/switch", post(admin::switch_prefecture))
-        // TODO: /admin/printers, printer profiles and calibration prints (config/prefectures and `GET /api/v1/printer-profiles/{profile}/calibration` exist).
         .route("/admin/runtime", get(runtime::runtime))
         .route("/feedback", get(feedback::list).post(feedback::submit))
         .route("/feedback/{feedback_id}", get(feedback::detail))
