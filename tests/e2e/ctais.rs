@@ -52,11 +52,13 @@ fn rejected_code(report: &Value, line: u64) -> String {
     problem["code"].as_str().unwrap().to_string()
 }
 
-/// Everything an import may change, as the command line lists it, plus the certificate count.
+/// Everything an import may change: dealers and stock as the command line lists them, plus the
+/// number of certificate and stock sale rows.
 async fn snapshot(database: &TestDatabase) -> (String, String, i64) {
     let (_, dealers, _) = database.mvis(&["dealer", "list"]);
     let (_, stock, _) = database.mvis(&["stock", "list"]);
-    (dealers, stock, count_rows(database, "conformity_certificates").await)
+    let stored = count_rows(database, "conformity_certificates").await + count_rows(database, "stock_distributions").await;
+    (dealers, stock, stored)
 }
 
 async fn connect(database: &TestDatabase) -> sqlx::AnyConnection {
@@ -172,6 +174,21 @@ async fn load_valid_only_imports_good_lines() {
             [
                 ("91420100MA4KCT0152".to_string(), "00000001".to_string(), "00000100".to_string()),
                 ("91420100MA4KCT023W".to_string(), "00000401".to_string(), "00000500".to_string()),
+            ]
+        );
+
+        // Each loaded range keeps its sale record: taxpayer, 发售日期 and 发售人员 (empty on line 8).
+        let mut conn = connect(&database).await;
+        let sales: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT taxpayer_id, tax_authority_code, distributed_on, clerk FROM stock_distributions ORDER BY range_id")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!(
+            sales,
+            [
+                ("91420100MA4KCT0152".to_string(), "14201110000".to_string(), "2026-03-02".to_string(), "李发售".to_string()),
+                ("91420100MA4KCT023W".to_string(), "14201000000".to_string(), "2026-03-02".to_string(), String::new()),
             ]
         );
 

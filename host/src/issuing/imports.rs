@@ -25,6 +25,7 @@ use crate::domain::vin::Vin;
 use crate::plugins::ctais::{self, ConformityCertificate, DecodedFile, RecordBatch, RegistrationStatus, RejectedLine, StockDistribution, TaxpayerRegistration};
 use crate::store::certificates::{self, Certificate};
 use crate::store::dealers::{self, Dealer, Registration};
+use crate::store::distributions::{self, StockDistribution as StockDistributionRow};
 use crate::store::prefectures;
 use crate::store::writer::{JobError, JobFuture, JobOutput, WriteContext, WriteJob};
 
@@ -163,10 +164,19 @@ impl WriteJob for ImportJob {
                     let accepted = check_stock(ctx, &job, records, &mut rejected).await?;
                     let report = job.report("stock", records.len(), accepted.len(), rejected);
                     if report.applied {
-                        // TODO: store each line's 发售日期, 发售人员 and tax authority code; stock_ranges has no
-                        // columns for them, and the allocation entry that ledger verify compares would change.
-                        for range in &accepted {
-                            insert_allocation(ctx, &job.actor, &range.dealer_id, &range.invoice_code, range.start, range.end).await?;
+                        for accepted_range in &accepted {
+                            let range = insert_allocation(ctx, &job.actor, &accepted_range.dealer_id, &accepted_range.invoice_code, accepted_range.start, accepted_range.end).await?;
+                            let distribution = StockDistributionRow {
+                                range_id: range.range_id,
+                                taxpayer_id: accepted_range.taxpayer_id.clone(),
+                                tax_authority_code: accepted_range.tax_authority_code.clone(),
+                                distributed_on: accepted_range.distributed_on.clone(),
+                                clerk: accepted_range.clerk.clone(),
+                                imported_at: ctx.now_rfc3339(),
+                                imported_by: job.actor.clone(),
+                            };
+                            distributions::insert(ctx.conn(), &distribution).await?;
+                            ctx.record(&job.actor, "stock.distribution_imported", &distribution.entity_key(), &distribution).await?;
                         }
                     }
                     report
@@ -303,6 +313,10 @@ struct AcceptedRange {
     invoice_code: String,
     start: i64,
     end: i64,
+    taxpayer_id: String,
+    tax_authority_code: String,
+    distributed_on: String,
+    clerk: String,
 }
 
 /// Checks stock lines against the dealers, stored stock and the file's earlier lines.
@@ -344,7 +358,17 @@ async fn check_stock(ctx: &mut WriteContext, job: &ImportJob, records: &[StockDi
             rejected.push(line_problem(line, overlap));
             continue;
         }
-        accepted.push(AcceptedRange { line, dealer_id: dealer.dealer_id, invoice_code: record.invoice_code.clone(), start, end });
+        accepted.push(AcceptedRange {
+            line,
+            dealer_id: dealer.dealer_id,
+            invoice_code: record.invoice_code.clone(),
+            start,
+            end,
+            taxpayer_id: record.taxpayer_id.clone(),
+            tax_authority_code: record.tax_authority_code.clone(),
+            distributed_on: record.distributed_on.clone(),
+            clerk: record.clerk.clone(),
+        });
     }
     Ok(accepted)
 }

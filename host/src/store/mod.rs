@@ -6,6 +6,7 @@
 pub mod certificates;
 pub mod dealers;
 pub mod declarations;
+pub mod distributions;
 pub mod feedback;
 pub mod idempotency;
 pub mod invoices;

@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::ledger::{GENESIS_HASH, entry_from_row};
 use super::rows::{INVOICE_COLUMNS, invoice_from_row};
-use super::{Store, StoreError, certificates, dealers, declarations, invoices, stock, users};
+use super::{Store, StoreError, certificates, dealers, declarations, distributions, invoices, stock, users};
 
 /// A problem found by verification, with the entry and entity involved.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -159,6 +159,10 @@ async fn check_other_entities(store: &Store, latest: &Latest, report: &mut Verif
     for certificate in certificates::list(store.pool()).await? {
         report.rows_checked += 1;
         compare(certificate.entity_key(), serde_json::to_string(&certificate).expect("certificate serialises"), report);
+    }
+    for distribution in distributions::list(store.pool()).await? {
+        report.rows_checked += 1;
+        compare(distribution.entity_key(), serde_json::to_string(&distribution).expect("distribution serialises"), report);
     }
     for user in users::list(store.pool()).await? {
         report.rows_checked += 1;
