@@ -238,8 +238,8 @@ async fn get_page(server: &TestServer, cookie: &str, path: &str) -> (u16, String
     (status, content_type, reply.bytes().await.unwrap().to_vec())
 }
 
-/// The printer page (打印机配置与校准) lists the prefecture's profiles and prints their
-/// calibration pages; a province administrator picks the prefecture first.
+/// Checks that the printer page (打印机配置与校准) lists the prefecture's profiles and prints
+/// their calibration pages, and that a province administrator picks the prefecture first.
 async fn printer_page_lists_profiles(server: &TestServer) {
     let clerk = page_session(server, "clerk-wuhan-1").await;
     let (status, _, page) = get_page(server, &clerk, "/printers").await;

@@ -75,6 +75,20 @@ struct OpenRange {
     end_number: i64,
 }
 
+impl OpenRange {
+    /// Writes how far the range is used, marking it exhausted when no number is left.
+    async fn store_progress(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        let state = if self.next_number > self.end_number { "exhausted" } else { "active" };
+        sqlx::query("UPDATE stock_ranges SET next_number = $1, state = $2 WHERE range_id = $3")
+            .bind(self.next_number)
+            .bind(state)
+            .bind(self.range_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
+
 /// Per-dealer state: the open range of the current year and its expected yearly volume.
 struct DealerState {
     dealer: SyntheticDealer,
@@ -262,7 +276,7 @@ fn month_counts(from: NaiveDate, to: NaiveDate, count: u64) -> Vec<(NaiveDate, N
     months.into_iter().zip(counts).map(|((start, end, _), count)| (start, end, count)).collect()
 }
 
-/// An instant on `date` during business hours (08:30–18:00 China time).
+/// Draws an instant on `date` during business hours (08:30–18:00 China time).
 fn business_instant(rng: &mut impl Rng, date: NaiveDate) -> DateTime<Utc> {
     let seconds = rng.random_range(8 * 3600 + 1800..18 * 3600);
     let local = date.and_hms_opt(0, 0, 0).expect("midnight exists") + Duration::seconds(seconds);
@@ -376,13 +390,7 @@ impl Generator<'_> {
         touched.dedup();
         for dealer in touched {
             if let Some(open) = &self.dealers[dealer].open {
-                let state = if open.next_number > open.end_number { "exhausted" } else { "active" };
-                sqlx::query("UPDATE stock_ranges SET next_number = $1, state = $2 WHERE range_id = $3")
-                    .bind(open.next_number)
-                    .bind(state)
-                    .bind(open.range_id)
-                    .execute(&mut *tx)
-                    .await?;
+                open.store_progress(&mut tx).await?;
             }
         }
         ledger::store_head(&mut tx, &head).await?;
@@ -399,16 +407,10 @@ impl Generator<'_> {
         let usable = state.open.as_ref().is_some_and(|open| open.invoice_code == code && open.next_number <= open.end_number);
 
         if !usable {
-            // A finished range of an earlier year stays active with its unused numbers, like stock
-            // a dealer has not used up yet.
+            // The range left behind is used up or of an earlier year. One with numbers left stays
+            // active, like stock a dealer has not used up yet.
             if let Some(open) = &state.open {
-                let state_text = if open.next_number > open.end_number { "exhausted" } else { "active" };
-                sqlx::query("UPDATE stock_ranges SET next_number = $1, state = $2 WHERE range_id = $3")
-                    .bind(open.next_number)
-                    .bind(state_text)
-                    .bind(open.range_id)
-                    .execute(&mut *conn)
-                    .await?;
+                open.store_progress(conn).await?;
             }
             let size = (state.expected_per_year * 1.3) as i64 + 200;
             let start = *self.next_free.entry(code.clone()).or_insert(1);
@@ -517,9 +519,9 @@ impl Generator<'_> {
         Ok(invoice)
     }
 
-    /// Returns the VAT rate from the prefecture's scripts. NOTE: cached by issue date and seller
-    /// kind, which is all the shipped scripts look at; a script that reads other fields would be
-    /// applied to the first invoice of each date only.
+    /// Returns the VAT rate from the prefecture's scripts, cached by issue date and seller kind.
+    /// NOTE: the shipped scripts read only those two fields. A script that reads others would be
+    /// evaluated for the first invoice of each date and kind only.
     fn vat_rate(&mut self, invoice: &Invoice, seller_kind: SellerKind) -> anyhow::Result<VatRate> {
         if let Some(rate) = self.vat_rates.get(&(invoice.issue_date, seller_kind)) {
             return Ok(*rate);

@@ -5,7 +5,7 @@
 //! then is anything written. With any rejected line nothing is written unless the caller asked to
 //! load the valid lines only; a dry run checks and writes nothing.
 //!
-//! NOTE: the job holds the single writer while it runs, so invoices wait for a large import. One
+//! NOTE: the job occupies the single writer while it runs, so invoices wait for a large import. One
 //! run of `mvis import certificates` with 5,000 lines took 0.9 s end to end on SQLite (2-core
 //! machine shared with other builds); larger files were not measured.
 

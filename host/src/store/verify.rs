@@ -143,34 +143,34 @@ fn invoice_matches_entry(stored: &str, payload: &str) -> bool {
     stored == recorded
 }
 
-async fn check_other_entities(store: &Store, latest: &Latest, report: &mut VerifyReport) -> Result<(), StoreError> {
-    let compare = |key: String, stored: String, report: &mut VerifyReport| match latest.get(&key) {
+/// Compares one row with the newest ledger entry of its entity.
+fn compare_row(latest: &Latest, report: &mut VerifyReport, key: String, row: &impl serde::Serialize) {
+    report.rows_checked += 1;
+    let stored = serde_json::to_string(row).expect("ledger rows serialise to JSON");
+    match latest.get(&key) {
         Some((_, payload)) if *payload == stored => {}
         Some((seq, payload)) => {
             report.problem(Some(*seq), &key, format!("row differs from ledger entry {seq}: {}", first_difference(payload, &stored)))
         }
         None => report.problem(None, &key, "row has no ledger entry".to_string()),
-    };
+    }
+}
 
+async fn check_other_entities(store: &Store, latest: &Latest, report: &mut VerifyReport) -> Result<(), StoreError> {
     for dealer in dealers::list(store.pool(), None).await? {
-        report.rows_checked += 1;
-        compare(dealer.entity_key(), serde_json::to_string(&dealer).expect("dealer serialises"), report);
+        compare_row(latest, report, dealer.entity_key(), &dealer);
     }
     for certificate in certificates::list(store.pool()).await? {
-        report.rows_checked += 1;
-        compare(certificate.entity_key(), serde_json::to_string(&certificate).expect("certificate serialises"), report);
+        compare_row(latest, report, certificate.entity_key(), &certificate);
     }
     for distribution in distributions::list(store.pool()).await? {
-        report.rows_checked += 1;
-        compare(distribution.entity_key(), serde_json::to_string(&distribution).expect("distribution serialises"), report);
+        compare_row(latest, report, distribution.entity_key(), &distribution);
     }
     for user in users::list(store.pool()).await? {
-        report.rows_checked += 1;
-        compare(user.entity_key(), serde_json::to_string(&user).expect("user serialises"), report);
+        compare_row(latest, report, user.entity_key(), &user);
     }
     for declaration in declarations::list(store.pool()).await? {
-        report.rows_checked += 1;
-        compare(declaration.entity_key(), serde_json::to_string(&declaration).expect("declaration serialises"), report);
+        compare_row(latest, report, declaration.entity_key(), &declaration);
     }
     for range in stock::list(store.pool(), None).await? {
         report.rows_checked += 1;

@@ -41,13 +41,13 @@ impl PrintersPage {
     }
 }
 
-/// Returns the prefecture the user works in, or the one a province-wide user asked for.
-async fn chosen_prefecture(state: &AppState, signed_in: &SignedIn, asked: &str) -> Result<Option<String>, PageError> {
-    let asked = Some(asked.trim().to_string()).filter(|code| !code.is_empty());
-    if invoice_scope(&signed_in.user) == InvoiceScope::All && asked.is_none() {
+/// Returns the prefecture the user works in, or the one a province-wide user requested.
+async fn chosen_prefecture(state: &AppState, signed_in: &SignedIn, requested: &str) -> Result<Option<String>, PageError> {
+    let requested = Some(requested.trim().to_string()).filter(|code| !code.is_empty());
+    if invoice_scope(&signed_in.user) == InvoiceScope::All && requested.is_none() {
         return Ok(None);
     }
-    match calibration_prefecture(state, &signed_in.user, asked).await {
+    match calibration_prefecture(state, &signed_in.user, requested).await {
         Ok(code) => Ok(Some(code)),
         Err(err) => Err(PageError::from(err.0)),
     }
